@@ -1,0 +1,225 @@
+//! Stage 4: the serializable analysis model, built from the stacked tree.
+//!
+//! Every figure is defined in docs/ACCOUNTING.md; the invariants
+//! `layer_bytes = final_bytes + wasted_bytes` and
+//! `Σ layers[].wasted_bytes = wasted_bytes` hold by construction.
+//! Renderers take this model and never compute.
+
+use crate::digest::Digest;
+use crate::layer::{display_path, LayerChanges};
+use crate::source::docs::Compression;
+use crate::source::{Image, SourceKind};
+use crate::tree::Tree;
+use serde::Serialize;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+
+/// Version of the JSON schema; bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Analysis {
+    pub schema_version: u32,
+    pub tool: Tool,
+    pub image: ImageInfo,
+    pub totals: Totals,
+    pub layers: Vec<LayerInfo>,
+    pub largest_files: Vec<FileInfo>,
+    pub largest_dirs: Vec<DirInfo>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ImageInfo {
+    pub reference: String,
+    pub source: SourceKind,
+    pub manifest_digest: Option<Digest>,
+    pub config_digest: Digest,
+    pub platform: String,
+    pub created: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Totals {
+    /// Σ stored layer sizes; `None` when a layer's compressed size is unknown
+    /// (legacy docker-save archives store layers uncompressed).
+    pub compressed_bytes: Option<u64>,
+    /// Σ regular-file bytes over all layers.
+    pub layer_bytes: u64,
+    /// Regular-file bytes visible in the final filesystem (hardlinks once).
+    pub final_bytes: u64,
+    /// `layer_bytes - final_bytes`: written by some layer, not visible at the end.
+    pub wasted_bytes: u64,
+    /// Visible non-directory paths whose type is a regular file (each hardlink path counts).
+    pub files: u64,
+    /// dive's efficiency score (Σ min / Σ cumulative size per path).
+    pub efficiency: f64,
+    /// dive's "wasted" figure, for comparison (counts the copy that stays).
+    pub dive_wasted_bytes: u64,
+    /// Σ uncompressed tar stream sizes.
+    pub tar_bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LayerInfo {
+    pub index: usize,
+    /// Digest of the stored bytes, when the image names it.
+    pub digest: Option<Digest>,
+    pub diff_id: Digest,
+    pub media_type: Option<String>,
+    /// Compression found in the bytes.
+    pub compression: Compression,
+    /// Stored size when the source knows a compressed form; `None` for legacy archives.
+    pub compressed_bytes: Option<u64>,
+    pub tar_bytes: u64,
+    pub file_bytes: u64,
+    pub added: u64,
+    pub modified: u64,
+    pub removed: u64,
+    pub wasted_bytes: u64,
+    pub created_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FileInfo {
+    pub path: String,
+    pub bytes: u64,
+    pub layer: u32,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct DirInfo {
+    pub path: String,
+    pub bytes: u64,
+}
+
+/// How much detail to keep.
+#[derive(Debug, Clone, Copy)]
+pub struct Detail {
+    pub top: usize,
+    pub depth: usize,
+}
+
+/// Build the model from a resolved image, its decoded layers and the tree.
+pub fn build(image: &Image, layers: &[LayerChanges], mut tree: Tree, detail: Detail) -> Analysis {
+    let mut files = 0u64;
+    let mut final_bytes = 0u64;
+    let mut heap: BinaryHeap<Reverse<(u64, Vec<u8>, u32)>> = BinaryHeap::new();
+    let mut dirs: HashMap<Vec<u8>, u64> = HashMap::new();
+    let reached = tree.walk_final(|f| {
+        if f.inode.is_none() {
+            return;
+        }
+        files += 1;
+        final_bytes += f.bytes;
+        if detail.top > 0 && f.bytes > 0 {
+            let smallest = heap.peek().map(|r| r.0 .0);
+            if heap.len() < detail.top || smallest.is_some_and(|s| f.bytes > s) {
+                heap.push(Reverse((f.bytes, f.path.to_vec(), f.layer)));
+                if heap.len() > detail.top {
+                    heap.pop();
+                }
+            }
+        }
+        for (i, &b) in f.path.iter().enumerate() {
+            if b == b'/' {
+                let depth = f.path[..i].iter().filter(|&&c| c == b'/').count() + 1;
+                if depth > detail.depth {
+                    break;
+                }
+                *dirs.entry(f.path[..i].to_vec()).or_default() += f.bytes;
+            }
+        }
+    });
+    tree.settle_waste(&reached);
+    let (efficiency, dive_wasted) = tree.dive_figures();
+
+    let mut largest_files: Vec<FileInfo> = heap
+        .into_iter()
+        .map(|Reverse((bytes, path, layer))| FileInfo {
+            path: display_path(&path),
+            bytes,
+            layer,
+        })
+        .collect();
+    largest_files.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.path.cmp(&b.path)));
+    let mut largest_dirs: Vec<DirInfo> = dirs
+        .into_iter()
+        .map(|(p, bytes)| DirInfo {
+            path: display_path(&p),
+            bytes,
+        })
+        .collect();
+    largest_dirs.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.path.cmp(&b.path)));
+    largest_dirs.truncate(detail.top);
+
+    let layer_infos: Vec<LayerInfo> = image
+        .layers
+        .iter()
+        .zip(layers)
+        .zip(&tree.layers)
+        .map(|((spec, lc), st)| LayerInfo {
+            index: spec.index,
+            digest: spec.digest.clone(),
+            diff_id: spec.diff_id.clone(),
+            media_type: spec.media_type.clone(),
+            compression: lc.compression,
+            compressed_bytes: spec
+                .compressed_size
+                .or((lc.compression != Compression::None).then_some(lc.stored_bytes)),
+            tar_bytes: lc.tar_bytes,
+            file_bytes: st.file_bytes,
+            added: st.added,
+            modified: st.modified,
+            removed: st.removed,
+            wasted_bytes: st.wasted_bytes,
+            created_by: spec.created_by.clone(),
+        })
+        .collect();
+    let layer_bytes: u64 = tree.layers.iter().map(|l| l.file_bytes).sum();
+    let compressed_bytes = layer_infos
+        .iter()
+        .map(|l| l.compressed_bytes)
+        .sum::<Option<u64>>();
+    let mut warnings = image.warnings.clone();
+    for lc in layers {
+        warnings.extend(lc.warnings.iter().cloned());
+    }
+    warnings.extend(tree.warnings.iter().cloned());
+
+    Analysis {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool {
+            name: "imgaudit",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        image: ImageInfo {
+            reference: image.reference.clone(),
+            source: image.source,
+            manifest_digest: image.manifest_digest.clone(),
+            config_digest: image.config_digest.clone(),
+            platform: image.platform(),
+            created: image.config.created.clone(),
+        },
+        totals: Totals {
+            compressed_bytes,
+            layer_bytes,
+            final_bytes,
+            wasted_bytes: layer_bytes - final_bytes,
+            files,
+            efficiency,
+            dive_wasted_bytes: dive_wasted,
+            tar_bytes: layers.iter().map(|l| l.tar_bytes).sum(),
+        },
+        layers: layer_infos,
+        largest_files,
+        largest_dirs,
+        warnings,
+    }
+}

@@ -1,0 +1,420 @@
+//! Stage 2: one layer's bytes → the layer's changes.
+//!
+//! Media type → decoder (sniffed: gzip, zstd or plain tar) → bounded tar walk
+//! → a list of [`Change`]s with normalised paths. Digests are verified while
+//! streaming: the stored bytes against the manifest digest (or the diff_id for
+//! legacy uncompressed layers), and with [`Verify::Full`] the decoded tar
+//! against the diff_id too. The stream is always drained to its end before
+//! comparing, so bytes after the tar end marker cannot slip past.
+//!
+//! This is the only pass over a layer's bytes; nothing here depends on
+//! classification.
+
+pub mod tarstream;
+
+use crate::digest::HashingReader;
+use crate::error::{Error, Result};
+use crate::source::docs::Compression;
+use crate::source::LayerSpec;
+use std::io::{self, BufRead, BufReader, Read};
+use tarstream::{Kind, ReadSkip, TarReader};
+
+/// How much digest checking to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Verify {
+    /// No hashing at all (`--no-verify`).
+    None,
+    /// The stored bytes against the digest that names them (default).
+    #[default]
+    Stored,
+    /// Also the decoded tar of compressed layers against the diff_id.
+    Full,
+}
+
+/// Bounds applied while reading a layer.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Most decompressed bytes accepted from one layer.
+    pub max_layer_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_layer_bytes: 1 << 40,
+        }
+    }
+}
+
+/// What one tar entry does to the filesystem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeKind {
+    File,
+    Dir,
+    Symlink,
+    /// Hardlink to the (normalised) target path.
+    Hardlink(Box<[u8]>),
+    /// Devices, fifos, unknown types.
+    Other,
+    /// `.wh.NAME`: deletes `path` from lower layers.
+    Whiteout,
+    /// `.wh..wh..opq`: hides every lower child of directory `path`.
+    Opaque,
+}
+
+/// One entry of a layer, path normalised (no leading `/` or `./`, no `.`
+/// components, byte-exact otherwise).
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub path: Box<[u8]>,
+    pub kind: ChangeKind,
+    /// Regular-file size in bytes (0 for everything else).
+    pub size: u64,
+}
+
+/// Everything learnt from one pass over a layer.
+#[derive(Debug, Clone)]
+pub struct LayerChanges {
+    pub index: usize,
+    pub changes: Vec<Change>,
+    /// Bytes as stored (compressed).
+    pub stored_bytes: u64,
+    /// Bytes of the uncompressed tar stream.
+    pub tar_bytes: u64,
+    /// Compression found in the bytes.
+    pub compression: Compression,
+    pub warnings: Vec<String>,
+}
+
+/// Normalise a tar path. `None` for empty names and names with `..`.
+pub fn normalize(raw: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(raw.len());
+    for seg in raw.split(|&b| b == b'/') {
+        match seg {
+            b"" | b"." => {}
+            b".." => return None,
+            s => {
+                if !out.is_empty() {
+                    out.push(b'/');
+                }
+                out.extend_from_slice(s);
+            }
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// Printable form of a byte path (lossy, for messages and reports).
+pub fn display_path(p: &[u8]) -> String {
+    format!("/{}", String::from_utf8_lossy(p))
+}
+
+/// Calls `f` with the number of bytes each read returns (progress bars).
+struct ProgressReader<'a, R> {
+    inner: R,
+    f: &'a (dyn Fn(u64) + Sync),
+}
+impl<R: Read> Read for ProgressReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        (self.f)(n as u64);
+        Ok(n)
+    }
+}
+
+/// Fails once more than `left` bytes have been read (decompression bombs).
+struct BudgetReader<R> {
+    inner: R,
+    left: u64,
+    limit: u64,
+}
+impl<R: Read> Read for BudgetReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n as u64 > self.left {
+            return Err(io::Error::other(format!(
+                "layer decompresses to more than {} bytes (the per-layer limit; raise it with --max-layer-bytes)",
+                self.limit
+            )));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+enum Decoder<R: BufRead> {
+    Plain(R),
+    Gzip(flate2::bufread::MultiGzDecoder<R>),
+    Zstd(zstd::stream::read::Decoder<'static, R>),
+}
+
+impl<R: BufRead> Read for Decoder<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Decoder::Plain(r) => r.read(buf),
+            Decoder::Gzip(r) => r.read(buf),
+            Decoder::Zstd(r) => r.read(buf),
+        }
+    }
+}
+
+impl<R: BufRead> Decoder<R> {
+    fn into_inner(self) -> R {
+        match self {
+            Decoder::Plain(r) => r,
+            Decoder::Gzip(r) => r.into_inner(),
+            Decoder::Zstd(r) => r.finish(),
+        }
+    }
+}
+
+fn sniff(head: &[u8]) -> Compression {
+    if head.starts_with(&[0x1f, 0x8b]) {
+        Compression::Gzip
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        Compression::Zstd
+    } else {
+        Compression::None
+    }
+}
+
+fn name(c: Compression) -> &'static str {
+    match c {
+        Compression::None => "an uncompressed tar",
+        Compression::Gzip => "gzip",
+        Compression::Zstd => "zstd",
+    }
+}
+
+/// Read one layer completely: decode, walk, verify.
+pub fn read_layer(
+    spec: &LayerSpec,
+    reader: Box<dyn Read + Send>,
+    verify: Verify,
+    limits: Limits,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<LayerChanges> {
+    let label = spec.digest.as_ref().unwrap_or(&spec.diff_id).to_string();
+    let layer_err = |reason: String| Error::Layer {
+        index: spec.index,
+        digest: label.clone(),
+        reason,
+    };
+    let stored = HashingReader::new(
+        ProgressReader {
+            inner: reader,
+            f: progress,
+        },
+        verify != Verify::None,
+    );
+    let mut buffered = BufReader::with_capacity(256 * 1024, stored);
+    let head = buffered
+        .fill_buf()
+        .map_err(|e| layer_err(format!("cannot read: {e}")))?;
+    let compression = sniff(head);
+    let empty = head.is_empty();
+    let mut warnings = Vec::new();
+    if let Some(declared) = spec.compression {
+        if declared != compression && !empty {
+            warnings.push(format!(
+                "layer {}: media type {} declares {} but the bytes are {}; decoded as {}",
+                spec.index,
+                spec.media_type.as_deref().unwrap_or("?"),
+                name(declared),
+                name(compression),
+                name(compression),
+            ));
+        }
+    }
+    if empty {
+        warnings.push(format!(
+            "layer {}: blob is empty (0 bytes); treated as an empty layer",
+            spec.index
+        ));
+    }
+    let decoder = match compression {
+        Compression::None => Decoder::Plain(buffered),
+        Compression::Gzip => Decoder::Gzip(flate2::bufread::MultiGzDecoder::new(buffered)),
+        Compression::Zstd => Decoder::Zstd(
+            zstd::stream::read::Decoder::with_buffer(buffered)
+                .map_err(|e| layer_err(format!("bad zstd stream: {e}")))?,
+        ),
+    };
+    // The stored digest names the blob; legacy uncompressed layers are named
+    // by their diff_id only.
+    let stored_expected = spec
+        .digest
+        .clone()
+        .or_else(|| (compression == Compression::None).then(|| spec.diff_id.clone()));
+    let check_diff = verify != Verify::None
+        && compression != Compression::None
+        && (verify == Verify::Full || spec.digest.is_none());
+    let decoded = HashingReader::new(
+        BudgetReader {
+            inner: decoder,
+            left: limits.max_layer_bytes,
+            limit: limits.max_layer_bytes,
+        },
+        check_diff,
+    );
+    let mut tar = TarReader::new(ReadSkip(decoded));
+    let mut changes = Vec::new();
+    let ctx = |e: io::Error, tar: &TarReader<_>| {
+        layer_err(format!(
+            "{} at tar offset {}: {e}",
+            match compression {
+                Compression::None => "bad tar stream",
+                Compression::Gzip => "bad gzip/tar stream",
+                Compression::Zstd => "bad zstd/tar stream",
+            },
+            tar.position()
+        ))
+    };
+    if !empty {
+        loop {
+            let entry = match tar.next_entry() {
+                Ok(Some(e)) => e,
+                Ok(None) => break,
+                Err(e) => return Err(ctx(e, &tar)),
+            };
+            match to_change(&entry.path, &entry.link, entry.kind, entry.file_size) {
+                Ok(Some(c)) => changes.push(c),
+                Ok(None) => {}
+                Err(msg) => {
+                    if msg.starts_with("invalid whiteout") {
+                        return Err(layer_err(msg));
+                    }
+                    warnings.push(format!("layer {}: {msg}", spec.index));
+                }
+            }
+        }
+    }
+    // Drain both streams to their ends before comparing digests.
+    let ReadSkip(decoded) = tar.into_inner();
+    let (diff_actual, tar_bytes, budget) = decoded
+        .finish()
+        .map_err(|e| layer_err(format!("while draining: {e}")))?;
+    let stored = budget.inner.into_inner().into_inner();
+    let (stored_actual, stored_bytes, _) = stored
+        .finish()
+        .map_err(|e| layer_err(format!("while draining: {e}")))?;
+    if let (Some(expected), Some(actual)) = (&stored_expected, &stored_actual) {
+        if expected != actual {
+            return Err(Error::DigestMismatch {
+                what: format!("layer {}", spec.index),
+                expected: expected.to_string(),
+                actual: actual.to_string(),
+            });
+        }
+    }
+    if let Some(actual) = diff_actual {
+        if actual != spec.diff_id {
+            return Err(Error::DigestMismatch {
+                what: format!("layer {} (uncompressed, diff_id)", spec.index),
+                expected: spec.diff_id.to_string(),
+                actual: actual.to_string(),
+            });
+        }
+    }
+    Ok(LayerChanges {
+        index: spec.index,
+        changes,
+        stored_bytes,
+        tar_bytes,
+        compression,
+        warnings,
+    })
+}
+
+/// Turn a tar entry into a change; `Err` carries a warning (or, for an
+/// invalid whiteout, an error) message.
+fn to_change(raw: &[u8], link: &[u8], kind: Kind, size: u64) -> Result<Option<Change>, String> {
+    let path = normalize(raw).ok_or_else(|| {
+        format!(
+            "skipped entry with an empty or '..' name {:?}",
+            String::from_utf8_lossy(raw)
+        )
+    })?;
+    let (dir, base) = match path.iter().rposition(|&b| b == b'/') {
+        Some(i) => (&path[..i], &path[i + 1..]),
+        None => (&path[..0], &path[..]),
+    };
+    if let Some(rest) = base.strip_prefix(b".wh.") {
+        if rest == b".wh..opq" {
+            return Ok(Some(Change {
+                path: dir.into(),
+                kind: ChangeKind::Opaque,
+                size: 0,
+            }));
+        }
+        if rest.starts_with(b".wh.") {
+            // Other AUFS metadata (.wh..wh.plnk, …): not part of the filesystem.
+            return Ok(None);
+        }
+        if rest.is_empty() || rest == b"." || rest == b".." {
+            return Err(format!("invalid whiteout {:?}", display_path(&path)));
+        }
+        let mut target = dir.to_vec();
+        if !target.is_empty() {
+            target.push(b'/');
+        }
+        target.extend_from_slice(rest);
+        return Ok(Some(Change {
+            path: target.into(),
+            kind: ChangeKind::Whiteout,
+            size: 0,
+        }));
+    }
+    let (kind, size) = match kind {
+        Kind::File => (ChangeKind::File, size),
+        Kind::Dir => (ChangeKind::Dir, 0),
+        Kind::Symlink => (ChangeKind::Symlink, 0),
+        Kind::Hardlink => match normalize(link) {
+            Some(t) => (ChangeKind::Hardlink(t.into()), 0),
+            None => {
+                return Err(format!(
+                    "hardlink {} has an invalid target",
+                    display_path(&path)
+                ))
+            }
+        },
+        Kind::Other => (ChangeKind::Other, 0),
+    };
+    Ok(Some(Change {
+        path: path.into(),
+        kind,
+        size,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_paths() {
+        assert_eq!(normalize(b"./usr//bin/./x/").unwrap(), b"usr/bin/x");
+        assert_eq!(normalize(b"/etc/passwd").unwrap(), b"etc/passwd");
+        assert!(normalize(b"a/../b").is_none());
+        assert!(normalize(b"./").is_none());
+        assert_eq!(normalize(b"caf\xe9").unwrap(), b"caf\xe9");
+    }
+
+    #[test]
+    fn whiteouts_and_opaques() {
+        let c = to_change(b"./a/b/.wh.c", b"", Kind::File, 0)
+            .unwrap()
+            .unwrap();
+        assert_eq!((&*c.path, c.kind), (&b"a/b/c"[..], ChangeKind::Whiteout));
+        let c = to_change(b"a/.wh..wh..opq", b"", Kind::File, 0)
+            .unwrap()
+            .unwrap();
+        assert_eq!((&*c.path, c.kind), (&b"a"[..], ChangeKind::Opaque));
+        assert!(to_change(b"a/.wh.", b"", Kind::File, 0)
+            .unwrap_err()
+            .starts_with("invalid whiteout"));
+        assert!(to_change(b".wh..wh.plnk", b"", Kind::File, 0)
+            .unwrap()
+            .is_none());
+    }
+}

@@ -1,0 +1,121 @@
+//! Terminal renderer: comfy-table tables with human units.
+
+use crate::analysis::Analysis;
+use crate::units::human;
+use comfy_table::{presets::UTF8_FULL_CONDENSED, CellAlignment, Table};
+use std::io::{self, Write};
+
+fn opt_bytes(b: Option<u64>) -> String {
+    b.map(human).unwrap_or_else(|| "unknown".into())
+}
+
+fn table(headers: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED);
+    t.set_header(headers.to_vec());
+    t
+}
+
+fn right_align(t: &mut Table, cols: &[usize]) {
+    for &c in cols {
+        if let Some(col) = t.column_mut(c) {
+            col.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+}
+
+fn shorten(s: &str, max: usize) -> String {
+    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if s.chars().count() <= max {
+        s
+    } else {
+        let mut out: String = s.chars().take(max - 1).collect();
+        out.push('…');
+        out
+    }
+}
+
+pub fn render(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
+    let t = &a.totals;
+    writeln!(w, "Image      {}", a.image.reference)?;
+    if let Some(m) = &a.image.manifest_digest {
+        writeln!(w, "Manifest   {m}")?;
+    }
+    writeln!(w, "Config     {}", a.image.config_digest)?;
+    writeln!(w, "Platform   {}", a.image.platform)?;
+    if let Some(c) = &a.image.created {
+        writeln!(w, "Created    {c}")?;
+    }
+    writeln!(w)?;
+    let wasted_pct = if t.layer_bytes > 0 {
+        t.wasted_bytes as f64 * 100.0 / t.layer_bytes as f64
+    } else {
+        0.0
+    };
+    writeln!(
+        w,
+        "Final size {}  ({} files)   compressed {}   wasted {} ({:.1}% of layer bytes)   dive efficiency {:.1}%",
+        human(t.final_bytes),
+        t.files,
+        opt_bytes(t.compressed_bytes),
+        human(t.wasted_bytes),
+        wasted_pct,
+        t.efficiency * 100.0
+    )?;
+    writeln!(w)?;
+
+    let mut lt = table(&[
+        "#",
+        "Digest",
+        "Compressed",
+        "Files size",
+        "Added",
+        "Modified",
+        "Removed",
+        "Wasted",
+        "Created by",
+    ]);
+    for l in &a.layers {
+        let digest = l.digest.as_ref().unwrap_or(&l.diff_id);
+        lt.add_row(vec![
+            l.index.to_string(),
+            digest.short().to_string(),
+            opt_bytes(l.compressed_bytes),
+            human(l.file_bytes),
+            l.added.to_string(),
+            l.modified.to_string(),
+            l.removed.to_string(),
+            human(l.wasted_bytes),
+            shorten(l.created_by.as_deref().unwrap_or(""), 60),
+        ]);
+    }
+    right_align(&mut lt, &[0, 2, 3, 4, 5, 6, 7]);
+    writeln!(w, "Layers")?;
+    writeln!(w, "{lt}")?;
+
+    if !a.largest_dirs.is_empty() {
+        let mut dt = table(&["Directory", "Size"]);
+        for d in &a.largest_dirs {
+            dt.add_row(vec![d.path.clone(), human(d.bytes)]);
+        }
+        right_align(&mut dt, &[1]);
+        writeln!(w, "\nLargest directories")?;
+        writeln!(w, "{dt}")?;
+    }
+    if !a.largest_files.is_empty() {
+        let mut ft = table(&["File", "Size", "Layer"]);
+        for f in &a.largest_files {
+            ft.add_row(vec![f.path.clone(), human(f.bytes), f.layer.to_string()]);
+        }
+        right_align(&mut ft, &[1, 2]);
+        writeln!(w, "\nLargest files")?;
+        writeln!(w, "{ft}")?;
+    }
+    if !a.warnings.is_empty() {
+        writeln!(w, "\nWarnings")?;
+        for m in &a.warnings {
+            writeln!(w, "  - {m}")?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,469 @@
+//! Stage 3: stack the layers into one size tree, following the OCI layer
+//! rules exactly.
+//!
+//! Per layer, in this order: opaque markers (hide every lower child of their
+//! directory), whiteouts (delete a lower path), then the layer's other entries
+//! in tar order. Regular files are *inodes*: a hardlink shares its target's
+//! inode, so its bytes count once and stay alive while any link is visible.
+//! At the end every inode is either reachable from the final tree (final
+//! bytes) or not (wasted bytes, charged to the layer that wrote it), which is
+//! why `Σ layer file bytes = final bytes + wasted bytes` holds exactly.
+
+use crate::layer::{display_path, ChangeKind, LayerChanges};
+use std::collections::HashMap;
+
+type NodeId = u32;
+type InodeId = u32;
+
+enum NodeKind {
+    Dir(HashMap<Box<[u8]>, NodeId>),
+    File(InodeId),
+    Symlink,
+    Other,
+}
+
+struct Node {
+    kind: NodeKind,
+    /// Layer that last wrote this path.
+    layer: u32,
+}
+
+/// A regular file's content: the unit bytes are counted in.
+pub struct Inode {
+    pub size: u64,
+    pub layer: u32,
+    /// Path that first created the inode.
+    pub path: Box<[u8]>,
+}
+
+/// Per-layer counters filled while stacking.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LayerStats {
+    /// Σ regular-file sizes in the layer (hardlink entries add nothing).
+    pub file_bytes: u64,
+    /// Non-directory paths new in this layer.
+    pub added: u64,
+    /// Non-directory paths that replaced a lower-layer path.
+    pub modified: u64,
+    /// Non-directory lower-layer paths deleted by this layer's whiteouts and
+    /// opaque markers.
+    pub removed: u64,
+    /// Bytes written by this layer not visible in the final filesystem.
+    pub wasted_bytes: u64,
+    /// Entries seen twice in this layer (the last one wins).
+    pub duplicates: u64,
+}
+
+/// Per-path counters for the dive-compatible efficiency score.
+#[derive(Clone, Copy)]
+struct DiveStat {
+    cumulative: u64,
+    min: u64,
+    count: u32,
+}
+
+/// The merged filesystem plus everything needed to account for every byte.
+pub struct Tree {
+    nodes: Vec<Node>,
+    pub inodes: Vec<Inode>,
+    pub layers: Vec<LayerStats>,
+    pub warnings: Vec<String>,
+    dive: HashMap<Box<[u8]>, DiveStat>,
+    /// Inodes created by the layer being applied start here.
+    layer_first_inode: usize,
+}
+
+/// One visible file in the final filesystem, as handed to visitors.
+pub struct FinalFile<'a> {
+    pub path: &'a [u8],
+    /// Bytes charged to this path (0 for the second and later links to an inode).
+    pub bytes: u64,
+    pub inode: Option<InodeId>,
+    pub layer: u32,
+}
+
+const ROOT: NodeId = 0;
+
+impl Default for Tree {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Tree {
+    pub fn new() -> Tree {
+        Tree {
+            nodes: vec![Node {
+                kind: NodeKind::Dir(HashMap::new()),
+                layer: 0,
+            }],
+            inodes: Vec::new(),
+            layers: Vec::new(),
+            warnings: Vec::new(),
+            dive: HashMap::new(),
+            layer_first_inode: 0,
+        }
+    }
+
+    fn children(&mut self, id: NodeId) -> &mut HashMap<Box<[u8]>, NodeId> {
+        match &mut self.nodes[id as usize].kind {
+            NodeKind::Dir(c) => c,
+            _ => unreachable!("children() on a non-directory"),
+        }
+    }
+
+    fn lookup(&self, path: &[u8]) -> Option<NodeId> {
+        let mut cur = ROOT;
+        for seg in path.split(|&b| b == b'/') {
+            match &self.nodes[cur as usize].kind {
+                NodeKind::Dir(c) => cur = *c.get(seg)?,
+                _ => return None,
+            }
+        }
+        Some(cur)
+    }
+
+    fn new_node(&mut self, kind: NodeKind, layer: u32) -> NodeId {
+        self.nodes.push(Node { kind, layer });
+        (self.nodes.len() - 1) as NodeId
+    }
+
+    /// Walk to `path`'s parent, creating directories (and replacing
+    /// non-directories) as extraction would.
+    fn parent_dir(&mut self, path: &[u8], layer: u32) -> (NodeId, usize) {
+        let name_start = path.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
+        let mut cur = ROOT;
+        if name_start == 0 {
+            return (cur, 0);
+        }
+        for seg in path[..name_start - 1].split(|&b| b == b'/') {
+            let existing = self.children(cur).get(seg).copied();
+            cur = match existing {
+                Some(id) if matches!(self.nodes[id as usize].kind, NodeKind::Dir(_)) => id,
+                other => {
+                    if let Some(old) = other {
+                        self.count_removed(old, layer, false);
+                    }
+                    let id = self.new_node(NodeKind::Dir(HashMap::new()), layer);
+                    self.children(cur).insert(seg.into(), id);
+                    id
+                }
+            };
+        }
+        (cur, name_start)
+    }
+
+    /// Count the non-directory paths under `id` (for the removed column).
+    fn count_files(&self, id: NodeId) -> u64 {
+        match &self.nodes[id as usize].kind {
+            NodeKind::Dir(c) => c.values().map(|&k| self.count_files(k)).sum(),
+            _ => 1,
+        }
+    }
+
+    fn count_removed(&mut self, id: NodeId, layer: u32, by_whiteout: bool) {
+        if by_whiteout {
+            let n = self.count_files(id);
+            self.layers[layer as usize].removed += n;
+        }
+    }
+
+    fn dive_add(&mut self, path: &[u8], size: u64) {
+        let e = self.dive.entry(path.into()).or_insert(DiveStat {
+            cumulative: 0,
+            min: u64::MAX,
+            count: 0,
+        });
+        e.cumulative += size;
+        e.min = e.min.min(size);
+        e.count += 1;
+    }
+
+    fn node_size(&self, id: NodeId) -> u64 {
+        match self.nodes[id as usize].kind {
+            NodeKind::File(i) => self.inodes[i as usize].size,
+            _ => 0,
+        }
+    }
+
+    /// Apply one layer on top of the tree.
+    pub fn apply(&mut self, lc: &LayerChanges) {
+        let layer = self.layers.len() as u32;
+        self.layers.push(LayerStats::default());
+        self.layer_first_inode = self.inodes.len();
+        // 1. opaque markers, 2. whiteouts: both act on lower layers only.
+        for c in &lc.changes {
+            if c.kind == ChangeKind::Opaque {
+                let dir = if c.path.is_empty() {
+                    ROOT
+                } else {
+                    match self.lookup(&c.path) {
+                        Some(id) if matches!(self.nodes[id as usize].kind, NodeKind::Dir(_)) => id,
+                        _ => continue,
+                    }
+                };
+                let kids: Vec<NodeId> = self.children(dir).drain().map(|(_, v)| v).collect();
+                for k in kids {
+                    self.count_removed(k, layer, true);
+                }
+            }
+        }
+        for c in &lc.changes {
+            if c.kind == ChangeKind::Whiteout {
+                let Some(id) = self.lookup(&c.path) else {
+                    continue;
+                };
+                // dive counts a whiteout as a copy of what it deletes.
+                let size = self.node_size(id);
+                self.dive_add(&c.path, size);
+                self.count_removed(id, layer, true);
+                let (parent, name_start) = match c.path.iter().rposition(|&b| b == b'/') {
+                    Some(i) => (self.lookup(&c.path[..i]).unwrap_or(ROOT), i + 1),
+                    None => (ROOT, 0),
+                };
+                self.children(parent).remove(&c.path[name_start..]);
+            }
+        }
+        // 3. additions in tar order.
+        for c in &lc.changes {
+            if matches!(c.kind, ChangeKind::Opaque | ChangeKind::Whiteout) {
+                continue;
+            }
+            let (parent, name_start) = self.parent_dir(&c.path, layer);
+            let name = &c.path[name_start..];
+            let existing = self.children(parent).get(name).copied();
+            let is_dir = c.kind == ChangeKind::Dir;
+            if let Some(old) = existing {
+                let old_node = &self.nodes[old as usize];
+                let old_is_dir = matches!(old_node.kind, NodeKind::Dir(_));
+                if old_node.layer == layer && !old_is_dir && !is_dir {
+                    self.layers[layer as usize].duplicates += 1;
+                    if self.layers[layer as usize].duplicates == 1 {
+                        self.warnings.push(format!(
+                            "layer {layer}: {} appears more than once; the last entry wins",
+                            display_path(&c.path)
+                        ));
+                    }
+                }
+                if is_dir && old_is_dir {
+                    // Directory over directory: attributes replaced, children kept.
+                    self.nodes[old as usize].layer = layer;
+                    continue;
+                }
+                if !is_dir && old_node.layer != layer {
+                    self.layers[layer as usize].modified += 1;
+                }
+            } else if !is_dir {
+                self.layers[layer as usize].added += 1;
+            }
+            let kind = match &c.kind {
+                ChangeKind::Dir => NodeKind::Dir(HashMap::new()),
+                ChangeKind::File => {
+                    self.inodes.push(Inode {
+                        size: c.size,
+                        layer,
+                        path: c.path.clone(),
+                    });
+                    self.layers[layer as usize].file_bytes += c.size;
+                    self.dive_add(&c.path, c.size);
+                    NodeKind::File((self.inodes.len() - 1) as InodeId)
+                }
+                ChangeKind::Hardlink(target) => {
+                    match self.lookup(target).map(|t| &self.nodes[t as usize].kind) {
+                        Some(NodeKind::File(ino)) => NodeKind::File(*ino),
+                        _ => {
+                            self.warnings.push(format!(
+                            "layer {layer}: hardlink {} points to {}, which does not exist (yet); counted as an empty file",
+                            display_path(&c.path),
+                            display_path(target)
+                        ));
+                            self.inodes.push(Inode {
+                                size: 0,
+                                layer,
+                                path: c.path.clone(),
+                            });
+                            NodeKind::File((self.inodes.len() - 1) as InodeId)
+                        }
+                    }
+                }
+                ChangeKind::Symlink => NodeKind::Symlink,
+                _ => NodeKind::Other,
+            };
+            let id = self.new_node(kind, layer);
+            self.children(parent).insert(name.into(), id);
+        }
+    }
+
+    /// Visit every visible non-directory path in sorted (byte) order, with
+    /// each inode's bytes charged to the first path that reaches it. Returns
+    /// which inodes are reachable.
+    pub fn walk_final(&self, mut f: impl FnMut(&FinalFile)) -> Vec<bool> {
+        let mut reached = vec![false; self.inodes.len()];
+        let mut path = Vec::new();
+        self.walk(ROOT, &mut path, &mut reached, &mut f);
+        reached
+    }
+
+    fn walk(
+        &self,
+        id: NodeId,
+        path: &mut Vec<u8>,
+        reached: &mut [bool],
+        f: &mut impl FnMut(&FinalFile),
+    ) {
+        let NodeKind::Dir(children) = &self.nodes[id as usize].kind else {
+            return;
+        };
+        let mut names: Vec<(&Box<[u8]>, &NodeId)> = children.iter().collect();
+        names.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        for (name, &child) in names {
+            let len = path.len();
+            if len > 0 {
+                path.push(b'/');
+            }
+            path.extend_from_slice(name);
+            let node = &self.nodes[child as usize];
+            match node.kind {
+                NodeKind::Dir(_) => self.walk(child, path, reached, f),
+                NodeKind::File(ino) => {
+                    let first = !reached[ino as usize];
+                    reached[ino as usize] = true;
+                    f(&FinalFile {
+                        path,
+                        bytes: if first {
+                            self.inodes[ino as usize].size
+                        } else {
+                            0
+                        },
+                        inode: Some(ino),
+                        layer: node.layer,
+                    });
+                }
+                _ => f(&FinalFile {
+                    path,
+                    bytes: 0,
+                    inode: None,
+                    layer: node.layer,
+                }),
+            }
+            path.truncate(len);
+        }
+    }
+
+    /// Charge unreachable inodes to the layers that wrote them.
+    pub fn settle_waste(&mut self, reached: &[bool]) {
+        for l in &mut self.layers {
+            l.wasted_bytes = 0;
+        }
+        for (ino, r) in self.inodes.iter().zip(reached) {
+            if !r {
+                self.layers[ino.layer as usize].wasted_bytes += ino.size;
+            }
+        }
+    }
+
+    /// dive's figures: (efficiency score, wasted bytes) where the score is
+    /// Σ min size / Σ cumulative size over all paths, and wasted is the
+    /// cumulative size of every path seen more than once.
+    pub fn dive_figures(&self) -> (f64, u64) {
+        let (mut min, mut cum, mut wasted) = (0u64, 0u64, 0u64);
+        for s in self.dive.values() {
+            min += s.min;
+            cum += s.cumulative;
+            if s.count > 1 {
+                wasted += s.cumulative;
+            }
+        }
+        let score = if cum == 0 {
+            1.0
+        } else {
+            min as f64 / cum as f64
+        };
+        (score, wasted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layer::Change;
+    use crate::source::docs::Compression;
+
+    fn layer(changes: Vec<(&str, ChangeKind, u64)>) -> LayerChanges {
+        LayerChanges {
+            index: 0,
+            changes: changes
+                .into_iter()
+                .map(|(p, kind, size)| Change {
+                    path: p.as_bytes().into(),
+                    kind,
+                    size,
+                })
+                .collect(),
+            stored_bytes: 0,
+            tar_bytes: 0,
+            compression: Compression::None,
+            warnings: vec![],
+        }
+    }
+
+    fn final_bytes(t: &mut Tree) -> (u64, u64) {
+        let mut total = 0;
+        let mut files = 0;
+        let reached = t.walk_final(|f| {
+            total += f.bytes;
+            files += 1;
+        });
+        t.settle_waste(&reached);
+        (total, files)
+    }
+
+    #[test]
+    fn whiteouts_opaques_and_hardlinks_add_up() {
+        use ChangeKind::*;
+        let mut t = Tree::new();
+        t.apply(&layer(vec![
+            ("a/big", File, 100),
+            ("a/keep", File, 10),
+            ("d/sub/x", File, 7),
+            ("h/orig", File, 40),
+            ("h/link", Hardlink(b"h/orig"[..].into()), 0),
+            ("c/old", File, 5),
+        ]));
+        t.apply(&layer(vec![
+            ("a/big", Whiteout, 0),
+            ("d", Whiteout, 0),
+            ("h/orig", Whiteout, 0),
+            ("c/new", File, 3),
+            ("c", Opaque, 0),
+        ]));
+        let (fin, files) = final_bytes(&mut t);
+        // keep 10 + orig via link 40 + c/new 3
+        assert_eq!(fin, 53);
+        assert_eq!(files, 3);
+        assert_eq!(t.layers[0].wasted_bytes, 100 + 7 + 5);
+        assert_eq!(t.layers[1].removed, 4); // a/big, d/sub/x, h/orig, c/old
+        let sum: u64 = t.layers.iter().map(|l| l.file_bytes).sum();
+        assert_eq!(
+            sum,
+            fin + t.layers.iter().map(|l| l.wasted_bytes).sum::<u64>()
+        );
+    }
+
+    #[test]
+    fn dir_replaced_by_file_and_duplicates() {
+        use ChangeKind::*;
+        let mut t = Tree::new();
+        t.apply(&layer(vec![
+            ("x/y", File, 8),
+            ("f", File, 1),
+            ("f", File, 2),
+        ]));
+        assert_eq!(t.layers[0].duplicates, 1);
+        t.apply(&layer(vec![("x", File, 4)]));
+        let (fin, _) = final_bytes(&mut t);
+        assert_eq!(fin, 4 + 2);
+        assert_eq!(t.layers[0].wasted_bytes, 8 + 1);
+        assert_eq!(t.layers[1].modified, 1);
+    }
+}

@@ -144,7 +144,7 @@ impl<R: Read> Read for BudgetReader<R> {
 
 enum Decoder<R: BufRead> {
     Plain(R),
-    Gzip(flate2::bufread::MultiGzDecoder<R>),
+    Gzip(Box<flate2::bufread::MultiGzDecoder<R>>),
     Zstd(zstd::stream::read::Decoder<'static, R>),
 }
 
@@ -234,7 +234,9 @@ pub fn read_layer(
     }
     let decoder = match compression {
         Compression::None => Decoder::Plain(buffered),
-        Compression::Gzip => Decoder::Gzip(flate2::bufread::MultiGzDecoder::new(buffered)),
+        Compression::Gzip => {
+            Decoder::Gzip(Box::new(flate2::bufread::MultiGzDecoder::new(buffered)))
+        }
         Compression::Zstd => Decoder::Zstd(
             zstd::stream::read::Decoder::with_buffer(buffered)
                 .map_err(|e| layer_err(format!("bad zstd stream: {e}")))?,
@@ -329,6 +331,14 @@ pub fn read_layer(
 /// Turn a tar entry into a change; `Err` carries a warning (or, for an
 /// invalid whiteout, an error) message.
 fn to_change(raw: &[u8], link: &[u8], kind: Kind, size: u64) -> Result<Option<Change>, String> {
+    if kind == Kind::Dir
+        && !raw.is_empty()
+        && raw.iter().all(|&b| b == b'.' || b == b'/')
+        && !raw.windows(2).any(|w| w == b"..")
+    {
+        // The root directory itself ("./" or "/"): nothing to record.
+        return Ok(None);
+    }
     let path = normalize(raw).ok_or_else(|| {
         format!(
             "skipped entry with an empty or '..' name {:?}",

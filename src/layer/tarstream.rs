@@ -326,14 +326,12 @@ fn parse_pax(
             match k {
                 b"path" => *path = Some(v.to_vec()).filter(|v| !v.is_empty()),
                 b"linkpath" => *link = Some(v.to_vec()).filter(|v| !v.is_empty()),
-                b"size" => {
-                    if !v.is_empty() {
-                        let s = std::str::from_utf8(v)
-                            .ok()
-                            .and_then(|s| s.parse::<u64>().ok())
-                            .ok_or_else(|| invalid("malformed PAX size"))?;
-                        *size = Some(s);
-                    }
+                b"size" if !v.is_empty() => {
+                    let s = std::str::from_utf8(v)
+                        .ok()
+                        .and_then(|s| s.parse::<u64>().ok())
+                        .ok_or_else(|| invalid("malformed PAX size"))?;
+                    *size = Some(s);
                 }
                 _ => {}
             }

@@ -274,6 +274,8 @@ fn open_tar(path: &Path, opts: &ResolveOptions) -> Result<TarStore> {
             path: name.clone(),
             reason: format!("corrupt gzip-compressed archive: {e}"),
         })?;
+        tmp.rewind()
+            .map_err(|e| Error::io(dir.display().to_string(), e))?;
         return TarStore::index(tmp, name);
     }
     if n >= 4 && magic == [0x28, 0xb5, 0x2f, 0xfd] {

@@ -402,14 +402,16 @@ fn resolve_docker(
                 })
             }
             1 => &entries[0],
-            _ => return Err(Error::Ambiguous {
-                what,
-                reason: format!(
+            _ => {
+                return Err(Error::Ambiguous {
+                    what,
+                    reason: format!(
                     "the archive holds {} images; pick one with docker-archive:PATH:TAG (tags: {})",
                     entries.len(),
                     tags(&entries)
                 ),
-            }),
+                })
+            }
         },
     };
     let reference = match entry.repo_tags.as_ref().and_then(|t| t.first()) {

@@ -145,9 +145,20 @@ impl TarStore {
             path: name.clone(),
             reason: format!("unreadable tar archive: {e}"),
         };
+        let file_len = file.metadata().map_err(|e| Error::io(&name, e))?.len();
         let mut count = 0usize;
         while let Some(e) = tr.next_entry().map_err(bad)? {
             count += 1;
+            if e.data_offset.saturating_add(e.size) > file_len {
+                return Err(Error::NotAnImage {
+                    path: name.clone(),
+                    reason: format!(
+                        "archive is truncated: member {:?} needs {} bytes but the file ends at {file_len}",
+                        String::from_utf8_lossy(&e.path),
+                        e.data_offset.saturating_add(e.size)
+                    ),
+                });
+            }
             let Some(path) = std::str::from_utf8(&e.path)
                 .ok()
                 .and_then(|p| clean_rel_path(p, &name).ok())

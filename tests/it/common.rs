@@ -1,0 +1,106 @@
+//! Shared helpers: the CLI under test, JSON parsing, fixture recipes and the
+//! skip-or-fail rule for tests that need outside tools.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+pub fn imgaudit() -> Command {
+    let mut c = Command::cargo_bin("imgaudit").expect("binary built");
+    c.env(
+        "XDG_CACHE_HOME",
+        std::env::temp_dir().join("imgaudit-test-cache"),
+    );
+    c.env_remove("NO_COLOR");
+    c
+}
+
+/// Run `analyze --format json` on `image` and parse the result.
+pub fn analyze_json(image: &str, extra: &[&str]) -> Value {
+    let out = imgaudit()
+        .args(["analyze", image, "--format", "json", "-q"])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "analyze {image} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("valid JSON")
+}
+
+/// Run analyze expecting failure; returns stderr.
+pub fn analyze_err(image: &str, extra: &[&str]) -> String {
+    let out = imgaudit()
+        .args(["analyze", image, "-q"])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "expected exit 2 for {image}, got {:?}; stdout: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!err.contains("panicked"), "panic: {err}");
+    assert_eq!(err.lines().count(), 1, "one error line expected: {err}");
+    err
+}
+
+pub fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// `true` when every tool is on PATH; otherwise print why the test is
+/// skipped, or fail under CI=true.
+pub fn have_tools(test: &str, tools: &[&str]) -> bool {
+    let missing: Vec<&str> = tools
+        .iter()
+        .copied()
+        .filter(|t| {
+            !std::process::Command::new("sh")
+                .args(["-c", &format!("command -v {t}")])
+                .output()
+                .map(|o| o.status.success())
+                .unwrap_or(false)
+        })
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    if in_ci() {
+        panic!("{test}: required tools missing under CI=true: {missing:?}");
+    }
+    eprintln!("SKIP {test}: tools not installed: {missing:?}");
+    false
+}
+
+/// The accounting fixture set, built once per test run by its recipe.
+pub fn accounting_fixtures() -> Option<&'static PathBuf> {
+    static DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
+    DIR.get_or_init(|| {
+        if !have_tools("accounting fixtures", &["umoci", "skopeo", "python3"]) {
+            return None;
+        }
+        let out = repo_root().join("target/test-fixtures/accounting");
+        if !out.join("expected.json").exists() {
+            let _ = std::fs::remove_dir_all(&out);
+            let status = std::process::Command::new("bash")
+                .arg(repo_root().join("testdata/recipes/accounting.sh"))
+                .arg(&out)
+                .status()
+                .expect("run recipe");
+            assert!(status.success(), "accounting recipe failed");
+        }
+        Some(out)
+    })
+    .as_ref()
+}

@@ -1,0 +1,293 @@
+//! Bad input: each case must end in one clear message naming the file, layer
+//! or path and the problem, exit code 2, and no panic.
+
+use crate::common::{analyze_err, analyze_json};
+use crate::layout::{gzip, oci, pack, put_blob, sha, tar, write_index, Img, E};
+use serde_json::json;
+
+fn simple() -> Img {
+    Img::new().gz(tar(&[E::File("a", 100)]))
+}
+
+#[test]
+fn missing_file() {
+    let err = analyze_err("/no/such/image.tar", &[]);
+    assert!(
+        err.contains("/no/such/image.tar") && err.contains("no such file"),
+        "{err}"
+    );
+}
+
+#[test]
+fn not_an_image() {
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path().join("notes.txt");
+    std::fs::write(&p, "hello, this is not a tar archive at all\n".repeat(40)).unwrap();
+    let err = analyze_err(p.to_str().unwrap(), &[]);
+    assert!(
+        err.contains("notes.txt") && err.contains("not a container image"),
+        "{err}"
+    );
+    // A valid tar that is not an image.
+    let q = t.path().join("plain.tar");
+    std::fs::write(&q, tar(&[E::File("readme", 10)])).unwrap();
+    let err = analyze_err(q.to_str().unwrap(), &[]);
+    assert!(err.contains("neither manifest.json"), "{err}");
+}
+
+#[test]
+fn truncated_archive() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("l");
+    std::fs::create_dir(&dir).unwrap();
+    Img::new()
+        .plain(tar(&[E::File("big", 200_000)]))
+        .write(&dir, |_, _| {});
+    let archive = t.path().join("img.tar");
+    pack(&dir, &archive);
+    let bytes = std::fs::read(&archive).unwrap();
+    std::fs::write(&archive, &bytes[..bytes.len() / 2]).unwrap();
+    let err = analyze_err(archive.to_str().unwrap(), &[]);
+    assert!(
+        err.contains("img.tar") && err.contains("truncated"),
+        "{err}"
+    );
+}
+
+#[test]
+fn truncated_layer() {
+    let t = tempfile::tempdir().unwrap();
+    let img = simple();
+    img.write(t.path(), |m, _| {
+        // Replace the layer with its first half, keeping the descriptor honest about digest/size.
+        let half = img.layers[0].0[..img.layers[0].0.len() / 2].to_vec();
+        m["layers"][0]["digest"] = json!(put_blob(t.path(), &half));
+        m["layers"][0]["size"] = json!(half.len());
+    });
+    let err = analyze_err(&oci(t.path()), &[]);
+    assert!(err.contains("layer 0") && err.contains("gzip"), "{err}");
+}
+
+#[test]
+fn layer_digest_mismatch_names_layer_and_both_digests() {
+    let t = tempfile::tempdir().unwrap();
+    let img = Img::new().plain(tar(&[E::File("a", 100)]));
+    img.write(t.path(), |_, _| {});
+    let d = sha(&img.layers[0].0);
+    let p = t.path().join("blobs/sha256").join(&d[7..]);
+    let mut b = std::fs::read(&p).unwrap();
+    b[600] ^= 0xff; // inside the file's data: the tar still parses
+    std::fs::write(&p, &b).unwrap();
+    let err = analyze_err(&oci(t.path()), &[]);
+    assert!(
+        err.contains("layer 0") && err.contains("digest mismatch") && err.contains(&d),
+        "{err}"
+    );
+}
+
+#[test]
+fn garbage_after_tar_end_is_caught() {
+    let t = tempfile::tempdir().unwrap();
+    let img = Img::new().plain(tar(&[E::File("a", 100)]));
+    img.write(t.path(), |_, _| {});
+    let d = sha(&img.layers[0].0);
+    let p = t.path().join("blobs/sha256").join(&d[7..]);
+    let mut b = std::fs::read(&p).unwrap();
+    b.extend_from_slice(b"trailing garbage");
+    std::fs::write(&p, &b).unwrap();
+    let err = analyze_err(&oci(t.path()), &[]);
+    assert!(err.contains("digest mismatch"), "{err}");
+    // Without verification the same image is accepted.
+    analyze_json(&oci(t.path()), &["--no-verify"]);
+}
+
+#[test]
+fn wrong_diff_id_is_caught_by_full_verify() {
+    let t = tempfile::tempdir().unwrap();
+    simple().write(t.path(), |_, c| {
+        c["rootfs"]["diff_ids"][0] = json!(format!("sha256:{}", "0".repeat(64)));
+    });
+    analyze_json(&oci(t.path()), &[]);
+    let err = analyze_err(&oci(t.path()), &["--verify", "full"]);
+    assert!(
+        err.contains("diff_id") && err.contains("digest mismatch"),
+        "{err}"
+    );
+}
+
+#[test]
+fn diff_id_count_mismatch() {
+    let t = tempfile::tempdir().unwrap();
+    simple().write(t.path(), |_, c| {
+        c["rootfs"]["diff_ids"] = json!([]);
+    });
+    let err = analyze_err(&oci(t.path()), &[]);
+    assert!(
+        err.contains("0 diff_ids") && err.contains("1 layers"),
+        "{err}"
+    );
+}
+
+#[test]
+fn rootfs_type_must_be_layers() {
+    let t = tempfile::tempdir().unwrap();
+    simple().write(t.path(), |_, c| {
+        c["rootfs"]["type"] = json!("snapshot");
+    });
+    let err = analyze_err(&oci(t.path()), &[]);
+    assert!(err.contains("rootfs.type"), "{err}");
+}
+
+#[test]
+fn unknown_media_type() {
+    let t = tempfile::tempdir().unwrap();
+    simple().write(t.path(), |m, _| {
+        m["layers"][0]["mediaType"] = json!("application/x-surprise");
+    });
+    let err = analyze_err(&oci(t.path()), &[]);
+    assert!(
+        err.contains("unknown media type") && err.contains("application/x-surprise"),
+        "{err}"
+    );
+}
+
+#[test]
+fn declared_gzip_but_plain_bytes_is_decoded_with_a_warning() {
+    let t = tempfile::tempdir().unwrap();
+    let img = Img::new().plain(tar(&[E::File("a", 100)]));
+    img.write(t.path(), |m, _| {
+        m["layers"][0]["mediaType"] = json!(crate::layout::GZ);
+    });
+    let a = analyze_json(&oci(t.path()), &[]);
+    assert_eq!(a["totals"]["final_bytes"], 100);
+    assert!(
+        a["warnings"].to_string().contains("declares gzip"),
+        "{}",
+        a["warnings"]
+    );
+}
+
+#[test]
+fn oversized_index_json() {
+    let t = tempfile::tempdir().unwrap();
+    simple().write(t.path(), |_, _| {});
+    let pad = "x".repeat(5 << 20);
+    let idx = format!(r#"{{"schemaVersion":2,"manifests":[],"annotations":{{"pad":"{pad}"}}}}"#);
+    std::fs::write(t.path().join("index.json"), idx).unwrap();
+    let err = analyze_err(&oci(t.path()), &[]);
+    assert!(
+        err.contains("index.json") && err.contains("larger than"),
+        "{err}"
+    );
+}
+
+#[test]
+fn malformed_json() {
+    let t = tempfile::tempdir().unwrap();
+    simple().write(t.path(), |_, _| {});
+    std::fs::write(t.path().join("index.json"), b"{\"manifests\": [").unwrap();
+    let err = analyze_err(&oci(t.path()), &[]);
+    assert!(
+        err.contains("index.json") && err.contains("invalid JSON"),
+        "{err}"
+    );
+}
+
+#[test]
+fn ambiguous_manifest_is_refused() {
+    let t = tempfile::tempdir().unwrap();
+    simple().write(t.path(), |m, _| {
+        m["manifests"] = json!([]);
+    });
+    let err = analyze_err(&oci(t.path()), &[]);
+    assert!(err.contains("ambiguous"), "{err}");
+}
+
+#[test]
+fn bad_digest_strings_are_rejected_before_use() {
+    for bad in [
+        "sha256:../../etc/passwd",
+        "sha256:ABCDEF",
+        "md5:d41d8cd98f00b204e9800998ecf8427e",
+    ] {
+        let t = tempfile::tempdir().unwrap();
+        simple().write(t.path(), |_, _| {});
+        write_index(
+            t.path(),
+            &[
+                json!({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": bad, "size": 10}),
+            ],
+        );
+        let err = analyze_err(&oci(t.path()), &[]);
+        assert!(err.contains("invalid digest"), "{bad}: {err}");
+    }
+}
+
+#[test]
+fn negative_descriptor_size() {
+    let t = tempfile::tempdir().unwrap();
+    simple().write(t.path(), |m, _| {
+        m["layers"][0]["size"] = json!(-5);
+    });
+    let err = analyze_err(&oci(t.path()), &[]);
+    assert!(err.contains("negative descriptor size"), "{err}");
+}
+
+#[test]
+fn huge_long_name_record_is_bounded() {
+    // A GNU long-name header claiming 10 GiB, followed by 2 MiB of name.
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(tar::EntryType::GNULongName);
+    h.set_size(10 << 30);
+    h.set_path("././@LongLink").unwrap();
+    h.set_cksum();
+    let mut t0 = h.as_bytes().to_vec();
+    t0.extend(std::iter::repeat_n(b'a', 2 << 20));
+    let t = tempfile::tempdir().unwrap();
+    let mut img = Img::new();
+    img.layers.push((gzip(&t0), crate::layout::GZ.into(), t0));
+    img.write(t.path(), |_, _| {});
+    let err = analyze_err(&oci(t.path()), &[]);
+    assert!(err.contains("layer 0") && err.contains("exceeds"), "{err}");
+}
+
+#[test]
+fn decompression_budget() {
+    let t = tempfile::tempdir().unwrap();
+    Img::new()
+        .gz(tar(&[E::File("zeros", 3 << 20)]))
+        .write(t.path(), |_, _| {});
+    let err = analyze_err(&oci(t.path()), &["--max-layer-bytes", "1000000"]);
+    assert!(
+        err.contains("layer 0") && err.contains("per-layer limit"),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_layer_blob() {
+    let t = tempfile::tempdir().unwrap();
+    let img = simple();
+    img.write(t.path(), |_, _| {});
+    let d = sha(&img.layers[0].0);
+    std::fs::remove_file(t.path().join("blobs/sha256").join(&d[7..])).unwrap();
+    let err = analyze_err(&oci(t.path()), &[]);
+    assert!(err.contains("missing") && err.contains(&d), "{err}");
+}
+
+#[test]
+fn archive_paths_cannot_escape() {
+    // A docker-save manifest.json pointing outside the archive.
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("d");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(
+        dir.join("manifest.json"),
+        br#"[{"Config":"../../etc/passwd","RepoTags":["x:1"],"Layers":[]}]"#,
+    )
+    .unwrap();
+    let archive = t.path().join("evil.tar");
+    pack(&dir, &archive);
+    let err = analyze_err(archive.to_str().unwrap(), &[]);
+    assert!(err.contains("leaves the image"), "{err}");
+}

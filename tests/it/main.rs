@@ -1,0 +1,10 @@
+//! The integration-test binary: drives the real `imgaudit` CLI on fixture
+//! images — some written by this suite (so every byte is known by
+//! construction), some built by the recipes in testdata/recipes with real
+//! tools (umoci, skopeo, docker), and the committed demo image.
+
+mod common;
+mod demo;
+mod errors;
+mod layout;
+mod shapes;

@@ -5,6 +5,8 @@
 //! `Σ layers[].wasted_bytes = wasted_bytes` hold by construction.
 //! Renderers take this model and never compute.
 
+use crate::breakdown::{self, CategoryInfo, PackageInfo, Savings};
+use crate::classify::Rules;
 use crate::digest::Digest;
 use crate::layer::{display_path, LayerChanges};
 use crate::source::docs::Compression;
@@ -26,6 +28,10 @@ pub struct Analysis {
     pub layers: Vec<LayerInfo>,
     pub largest_files: Vec<FileInfo>,
     pub largest_dirs: Vec<DirInfo>,
+    /// Every final byte in exactly one category (see docs/CATEGORIES.md).
+    pub categories: Vec<CategoryInfo>,
+    pub packages: Vec<PackageInfo>,
+    pub savings: Savings,
     pub warnings: Vec<String>,
 }
 
@@ -107,7 +113,13 @@ pub struct Detail {
 }
 
 /// Build the model from a resolved image, its decoded layers and the tree.
-pub fn build(image: &Image, layers: &[LayerChanges], mut tree: Tree, detail: Detail) -> Analysis {
+pub fn build(
+    image: &Image,
+    layers: &[LayerChanges],
+    mut tree: Tree,
+    detail: Detail,
+    rules: &Rules,
+) -> Analysis {
     let mut files = 0u64;
     let mut final_bytes = 0u64;
     let mut heap: BinaryHeap<Reverse<(u64, Vec<u8>, u32)>> = BinaryHeap::new();
@@ -187,6 +199,15 @@ pub fn build(image: &Image, layers: &[LayerChanges], mut tree: Tree, detail: Det
         .iter()
         .map(|l| l.compressed_bytes)
         .sum::<Option<u64>>();
+    let bd = breakdown::compute(breakdown::Inputs {
+        tree: &tree,
+        rules,
+        reached: &reached,
+        final_bytes,
+        layer_bytes,
+        compressed_bytes,
+        created_by: image.layers.iter().map(|l| l.created_by.clone()).collect(),
+    });
     let mut warnings = image.warnings.clone();
     for lc in layers {
         warnings.extend(lc.warnings.iter().cloned());
@@ -220,6 +241,9 @@ pub fn build(image: &Image, layers: &[LayerChanges], mut tree: Tree, detail: Det
         layers: layer_infos,
         largest_files,
         largest_dirs,
+        categories: bd.categories,
+        packages: bd.packages,
+        savings: bd.savings,
         warnings,
     }
 }

@@ -4,10 +4,13 @@
 //! The library is a pipeline, one module per stage:
 //! [`source`] (reference → manifest, config, layer readers) →
 //! [`layer`] (bytes → verified changes) → [`tree`] (stacking, sizes) →
+//! [`classify`] + [`breakdown`] (categories, packages, savings) →
 //! [`analysis`] (the serializable model) → [`report`] (renderers).
 //! [`analyze`] runs the whole pipeline.
 
 pub mod analysis;
+pub mod breakdown;
+pub mod classify;
 pub mod digest;
 pub mod error;
 pub mod layer;

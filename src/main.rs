@@ -97,6 +97,10 @@ struct AnalyzeArgs {
     /// Directory for temporary and cached data (default: $XDG_CACHE_HOME/imgaudit).
     #[arg(long, value_name = "DIR")]
     cache_dir: Option<PathBuf>,
+    /// Extra category rules (TOML, see docs/CATEGORIES.md); repeatable. A
+    /// `.imgaudit-rules.toml` in the working directory is read first when present.
+    #[arg(long, value_name = "FILE")]
+    rules: Vec<PathBuf>,
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
@@ -153,6 +157,16 @@ impl AnalyzeArgs {
                     depth: self.depth,
                 },
                 jobs: self.jobs,
+                probes: true,
+                rule_files: {
+                    let project = PathBuf::from(imgaudit::classify::PROJECT_RULES);
+                    let mut files = Vec::new();
+                    if project.is_file() {
+                        files.push(project);
+                    }
+                    files.extend(self.rules);
+                    files
+                },
             },
             progress: !self.quiet && std::io::stderr().is_terminal(),
         })

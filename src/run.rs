@@ -3,6 +3,7 @@
 //! manifest order and build the analysis.
 
 use crate::analysis::{self, Analysis, Detail};
+use crate::classify::Rules;
 use crate::error::{Error, Result};
 use crate::layer::{self, LayerChanges, Limits, Verify};
 use crate::source::{self, ImageRef, ResolveOptions};
@@ -19,6 +20,10 @@ pub struct AnalyzeOptions {
     pub detail: Detail,
     /// Worker threads for layer decoding (`None` = one per core).
     pub jobs: Option<usize>,
+    /// Run the content probes (ELF, package databases) while decoding.
+    pub probes: bool,
+    /// User rule files layered over the built-in category rules.
+    pub rule_files: Vec<std::path::PathBuf>,
 }
 
 impl Default for AnalyzeOptions {
@@ -29,6 +34,8 @@ impl Default for AnalyzeOptions {
             limits: Limits::default(),
             detail: Detail { top: 20, depth: 3 },
             jobs: None,
+            probes: true,
+            rule_files: Vec::new(),
         }
     }
 }
@@ -50,13 +57,14 @@ pub fn analyze(
     opts: &AnalyzeOptions,
     progress: &dyn Progress,
 ) -> Result<Analysis> {
+    let rules = Rules::load(&opts.rule_files)?;
     let image = source::open(reference, &opts.resolve)?;
-    let layers = decode_layers(&image, opts, progress)?;
+    let mut layers = decode_layers(&image, opts, progress)?;
     let mut tree = Tree::new();
-    for lc in &layers {
+    for lc in &mut layers {
         tree.apply(lc);
     }
-    Ok(analysis::build(&image, &layers, tree, opts.detail))
+    Ok(analysis::build(&image, &layers, tree, opts.detail, &rules))
 }
 
 /// Decode every layer once, in parallel, largest first.
@@ -91,7 +99,8 @@ pub fn decode_layers(
                 if failed.load(Ordering::Relaxed) {
                     return;
                 }
-                let r = layer::read_layer(spec, reader, opts.verify, opts.limits, advance);
+                let r =
+                    layer::read_layer(spec, reader, opts.verify, opts.limits, opts.probes, advance);
                 if r.is_err() {
                     failed.store(true, Ordering::Relaxed);
                 }

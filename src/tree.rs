@@ -9,6 +9,7 @@
 //! bytes) or not (wasted bytes, charged to the layer that wrote it), which is
 //! why `Σ layer file bytes = final bytes + wasted bytes` holds exactly.
 
+use crate::layer::probe::FileFacts;
 use crate::layer::{display_path, ChangeKind, LayerChanges};
 use std::collections::HashMap;
 
@@ -34,6 +35,10 @@ pub struct Inode {
     pub layer: u32,
     /// Path that first created the inode.
     pub path: Box<[u8]>,
+    /// What the layer stage's probes learnt about the content.
+    pub facts: Option<Box<FileFacts>>,
+    /// The layer whose whiteout, opaque marker or replacement last hid a path to it.
+    pub hidden_by: Option<u32>,
 }
 
 /// Per-layer counters filled while stacking.
@@ -69,8 +74,6 @@ pub struct Tree {
     pub layers: Vec<LayerStats>,
     pub warnings: Vec<String>,
     dive: HashMap<Box<[u8]>, DiveStat>,
-    /// Inodes created by the layer being applied start here.
-    layer_first_inode: usize,
 }
 
 /// One visible file in the final filesystem, as handed to visitors.
@@ -101,7 +104,6 @@ impl Tree {
             layers: Vec::new(),
             warnings: Vec::new(),
             dive: HashMap::new(),
-            layer_first_inode: 0,
         }
     }
 
@@ -161,10 +163,23 @@ impl Tree {
         }
     }
 
+    /// Record that `id` (and everything under it) is hidden by `layer`.
     fn count_removed(&mut self, id: NodeId, layer: u32, by_whiteout: bool) {
         if by_whiteout {
             let n = self.count_files(id);
             self.layers[layer as usize].removed += n;
+        }
+        self.mark_hidden(id, layer);
+    }
+
+    fn mark_hidden(&mut self, id: NodeId, layer: u32) {
+        let mut stack = vec![id];
+        while let Some(n) = stack.pop() {
+            match &self.nodes[n as usize].kind {
+                NodeKind::Dir(c) => stack.extend(c.values().copied()),
+                NodeKind::File(ino) => self.inodes[*ino as usize].hidden_by = Some(layer),
+                _ => {}
+            }
         }
     }
 
@@ -186,11 +201,10 @@ impl Tree {
         }
     }
 
-    /// Apply one layer on top of the tree.
-    pub fn apply(&mut self, lc: &LayerChanges) {
+    /// Apply one layer on top of the tree (its probe facts move into the inodes).
+    pub fn apply(&mut self, lc: &mut LayerChanges) {
         let layer = self.layers.len() as u32;
         self.layers.push(LayerStats::default());
-        self.layer_first_inode = self.inodes.len();
         // 1. opaque markers, 2. whiteouts: both act on lower layers only.
         for c in &lc.changes {
             if c.kind == ChangeKind::Opaque {
@@ -225,7 +239,7 @@ impl Tree {
             }
         }
         // 3. additions in tar order.
-        for c in &lc.changes {
+        for c in &mut lc.changes {
             if matches!(c.kind, ChangeKind::Opaque | ChangeKind::Whiteout) {
                 continue;
             }
@@ -253,6 +267,7 @@ impl Tree {
                 if !is_dir && old_node.layer != layer {
                     self.layers[layer as usize].modified += 1;
                 }
+                self.mark_hidden(old, layer);
             } else if !is_dir {
                 self.layers[layer as usize].added += 1;
             }
@@ -263,6 +278,8 @@ impl Tree {
                         size: c.size,
                         layer,
                         path: c.path.clone(),
+                        facts: c.facts.take(),
+                        hidden_by: None,
                     });
                     self.layers[layer as usize].file_bytes += c.size;
                     self.dive_add(&c.path, c.size);
@@ -281,6 +298,8 @@ impl Tree {
                                 size: 0,
                                 layer,
                                 path: c.path.clone(),
+                                facts: None,
+                                hidden_by: None,
                             });
                             NodeKind::File((self.inodes.len() - 1) as InodeId)
                         }
@@ -398,6 +417,7 @@ mod tests {
                     path: p.as_bytes().into(),
                     kind,
                     size,
+                    facts: None,
                 })
                 .collect(),
             stored_bytes: 0,
@@ -422,7 +442,7 @@ mod tests {
     fn whiteouts_opaques_and_hardlinks_add_up() {
         use ChangeKind::*;
         let mut t = Tree::new();
-        t.apply(&layer(vec![
+        t.apply(&mut layer(vec![
             ("a/big", File, 100),
             ("a/keep", File, 10),
             ("d/sub/x", File, 7),
@@ -430,7 +450,7 @@ mod tests {
             ("h/link", Hardlink(b"h/orig"[..].into()), 0),
             ("c/old", File, 5),
         ]));
-        t.apply(&layer(vec![
+        t.apply(&mut layer(vec![
             ("a/big", Whiteout, 0),
             ("d", Whiteout, 0),
             ("h/orig", Whiteout, 0),
@@ -454,13 +474,13 @@ mod tests {
     fn dir_replaced_by_file_and_duplicates() {
         use ChangeKind::*;
         let mut t = Tree::new();
-        t.apply(&layer(vec![
+        t.apply(&mut layer(vec![
             ("x/y", File, 8),
             ("f", File, 1),
             ("f", File, 2),
         ]));
         assert_eq!(t.layers[0].duplicates, 1);
-        t.apply(&layer(vec![("x", File, 4)]));
+        t.apply(&mut layer(vec![("x", File, 4)]));
         let (fin, _) = final_bytes(&mut t);
         assert_eq!(fin, 4 + 2);
         assert_eq!(t.layers[0].wasted_bytes, 8 + 1);

@@ -10,6 +10,8 @@
 //! This is the only pass over a layer's bytes; nothing here depends on
 //! classification.
 
+pub mod elf;
+pub mod probe;
 pub mod tarstream;
 
 use crate::digest::HashingReader;
@@ -70,6 +72,8 @@ pub struct Change {
     pub kind: ChangeKind,
     /// Regular-file size in bytes (0 for everything else).
     pub size: u64,
+    /// What the probes learnt from the file's contents.
+    pub facts: Option<Box<probe::FileFacts>>,
 }
 
 /// Everything learnt from one pass over a layer.
@@ -192,6 +196,7 @@ pub fn read_layer(
     reader: Box<dyn Read + Send>,
     verify: Verify,
     limits: Limits,
+    probes: bool,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<LayerChanges> {
     let label = spec.digest.as_ref().unwrap_or(&spec.diff_id).to_string();
@@ -280,7 +285,14 @@ pub fn read_layer(
                 Err(e) => return Err(ctx(e, &tar)),
             };
             match to_change(&entry.path, &entry.link, entry.kind, entry.file_size) {
-                Ok(Some(c)) => changes.push(c),
+                Ok(Some(mut c)) => {
+                    if c.kind == ChangeKind::File && probes {
+                        c.facts = probe::probe_file(&mut tar, &c.path, entry.size, &mut warnings)
+                            .map_err(|e| ctx(e, &tar))?
+                            .map(Box::new);
+                    }
+                    changes.push(c)
+                }
                 Ok(None) => {}
                 Err(msg) => {
                     if msg.starts_with("invalid whiteout") {
@@ -355,6 +367,7 @@ fn to_change(raw: &[u8], link: &[u8], kind: Kind, size: u64) -> Result<Option<Ch
                 path: dir.into(),
                 kind: ChangeKind::Opaque,
                 size: 0,
+                facts: None,
             }));
         }
         if rest.starts_with(b".wh.") {
@@ -373,6 +386,7 @@ fn to_change(raw: &[u8], link: &[u8], kind: Kind, size: u64) -> Result<Option<Ch
             path: target.into(),
             kind: ChangeKind::Whiteout,
             size: 0,
+            facts: None,
         }));
     }
     let (kind, size) = match kind {
@@ -394,6 +408,7 @@ fn to_change(raw: &[u8], link: &[u8], kind: Kind, size: u64) -> Result<Option<Ch
         path: path.into(),
         kind,
         size,
+        facts: None,
     }))
 }
 

@@ -111,10 +111,114 @@ pub fn render(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
         writeln!(w, "\nLargest files")?;
         writeln!(w, "{ft}")?;
     }
+    render_breakdown(a, w)?;
     if !a.warnings.is_empty() {
         writeln!(w, "\nWarnings")?;
         for m in &a.warnings {
             writeln!(w, "  - {m}")?;
+        }
+    }
+    Ok(())
+}
+
+/// Categories, packages and the savings breakdown (rendered after the layers).
+pub fn render_breakdown(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
+    let mut ct = table(&["Category", "Group", "Final", "Wasted", "Files", "Removable"]);
+    for c in a
+        .categories
+        .iter()
+        .filter(|c| c.final_bytes > 0 || c.wasted_bytes > 0)
+    {
+        ct.add_row(vec![
+            c.id.clone(),
+            c.group.clone(),
+            human(c.final_bytes),
+            human(c.wasted_bytes),
+            c.files.to_string(),
+            if c.removable { "yes" } else { "" }.to_string(),
+        ]);
+    }
+    right_align(&mut ct, &[2, 3, 4]);
+    writeln!(w, "\nCategories")?;
+    writeln!(w, "{ct}")?;
+
+    if !a.packages.is_empty() {
+        let mut pt = table(&[
+            "Package", "Manager", "Version", "Size", "Files", "Layer", "Category",
+        ]);
+        for p in a.packages.iter().take(a.largest_files.len().max(10)) {
+            pt.add_row(vec![
+                p.name.clone(),
+                serde_json::to_value(p.manager)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default(),
+                shorten(&p.version, 24),
+                human(p.bytes),
+                p.files.to_string(),
+                p.layer.to_string(),
+                p.category.clone(),
+            ]);
+        }
+        right_align(&mut pt, &[3, 4, 5]);
+        writeln!(w, "\nLargest packages ({} in all)", a.packages.len())?;
+        writeln!(w, "{pt}")?;
+    }
+
+    let s = &a.savings;
+    writeln!(w, "\nSavings breakdown (measured)")?;
+    writeln!(w, "Removable")?;
+    for g in &s.removable {
+        let note = if g.in_final {
+            ""
+        } else {
+            " (shipped, not in the final filesystem)"
+        };
+        writeln!(w, "  {}{note}", g.group)?;
+        for it in &g.items {
+            let layers: Vec<String> = it.layers.iter().map(|l| l.to_string()).collect();
+            writeln!(
+                w,
+                "  ├── {} (layer {}): {}",
+                shorten(&it.label, 70),
+                layers.join(","),
+                human(it.bytes)
+            )?;
+        }
+        writeln!(w, "  ├── Fix: {}", g.fix)?;
+        writeln!(w, "  └── Subtotal: {}", human(g.subtotal))?;
+    }
+    writeln!(
+        w,
+        "  Total removable from the final filesystem: {}",
+        human(s.removable_bytes)
+    )?;
+    writeln!(w, "Required")?;
+    for (i, g) in s.required.iter().enumerate() {
+        let branch = if i + 1 == s.required.len() {
+            "└──"
+        } else {
+            "├──"
+        };
+        writeln!(w, "  {branch} {}: {}", g.group, human(g.bytes))?;
+    }
+    writeln!(
+        w,
+        "Minimum: {} (final {} − removable {}){}",
+        human(s.minimum_bytes),
+        human(a.totals.final_bytes),
+        human(s.removable_bytes),
+        s.minimum_compressed_bytes
+            .map(|c| format!(
+                "; compressed ≈ {} (estimated at the image's compression ratio)",
+                human(c)
+            ))
+            .unwrap_or_default()
+    )?;
+    if !s.findings.is_empty() {
+        writeln!(w, "\nFindings")?;
+        for f in &s.findings {
+            writeln!(w, "  {} {}", f.code, f.message)?;
         }
     }
     Ok(())

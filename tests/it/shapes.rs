@@ -67,6 +67,7 @@ fn every_shape_matches_the_recipe() {
         let mut norm = a.clone();
         norm["image"] = Value::Null;
         norm["totals"]["compressed_bytes"] = Value::Null;
+        norm["savings"]["minimum_compressed_bytes"] = Value::Null;
         for l in norm["layers"].as_array_mut().unwrap() {
             for k in ["digest", "media_type", "compressed_bytes", "compression"] {
                 l[k] = Value::Null;

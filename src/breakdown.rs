@@ -1,0 +1,513 @@
+//! Stage 4b: categories, packages and the savings breakdown, computed from the
+//! stacked tree, the probe facts and the rules. The result is part of the
+//! serializable model in `analysis`.
+//!
+//! Partition: every final byte lands in exactly one category. A file's
+//! strippable ELF bytes go to `debug-symbols`, the rest to the file's own
+//! category; wasted (hidden) bytes are attributed the same way, separately.
+
+use crate::classify::packages::{self, Manager, Package, PackageIndex};
+use crate::classify::Rules;
+use crate::layer::display_path;
+use crate::layer::probe::DbKind;
+use crate::tree::Tree;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CategoryInfo {
+    pub id: String,
+    pub name: String,
+    pub group: String,
+    pub removable: bool,
+    pub fix: String,
+    pub final_bytes: u64,
+    pub wasted_bytes: u64,
+    pub files: u64,
+    /// Layers that contribute final bytes.
+    pub layers: Vec<u32>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PackageInfo {
+    pub manager: Manager,
+    pub name: String,
+    pub version: String,
+    /// Final bytes of the package's files (strippable debug bytes included).
+    pub bytes: u64,
+    pub files: u64,
+    pub layer: u32,
+    /// The category most of its bytes fall in.
+    pub category: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SavingsItem {
+    /// Package name or path prefix.
+    pub label: String,
+    pub bytes: u64,
+    pub files: u64,
+    pub layers: Vec<u32>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SavingsGroup {
+    pub group: String,
+    /// `false` for bytes hidden by later layers: shipped, but not in the final filesystem.
+    pub in_final: bool,
+    pub categories: Vec<String>,
+    pub fix: String,
+    pub items: Vec<SavingsItem>,
+    pub subtotal: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RequiredGroup {
+    pub group: String,
+    pub bytes: u64,
+}
+
+/// A history anti-pattern linked to waste, with a stable code.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub code: &'static str,
+    pub layer: u32,
+    pub bytes: u64,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Savings {
+    pub removable: Vec<SavingsGroup>,
+    pub required: Vec<RequiredGroup>,
+    /// Σ removable groups (final bytes only).
+    pub removable_bytes: u64,
+    /// Bytes shipped in layers but hidden by later ones (removable by squashing).
+    pub hidden_bytes: u64,
+    /// `final_bytes - removable_bytes`.
+    pub minimum_bytes: u64,
+    /// Estimated: compressed bytes × minimum_bytes / layer_bytes (uniform
+    /// compression ratio assumed); `None` when compressed size is unknown.
+    pub minimum_compressed_bytes: Option<u64>,
+    pub findings: Vec<Finding>,
+}
+
+/// Items listed per removable group before the rest are folded.
+const MAX_ITEMS: usize = 12;
+
+/// Build the package index from the database files visible in the final tree.
+fn package_index(tree: &Tree) -> PackageIndex {
+    let mut status: Option<HashMap<String, String>> = None;
+    let mut lists = Vec::new();
+    let mut records = Vec::new();
+    let mut apk = None;
+    tree.walk_final(|f| {
+        let Some(ino) = f.inode else { return };
+        let inode = &tree.inodes[ino as usize];
+        let Some((kind, data)) = inode.facts.as_ref().and_then(|x| x.db.as_ref()) else {
+            return;
+        };
+        match kind {
+            DbKind::DpkgStatus => {
+                status = Some(packages::parse_dpkg_status(data).into_iter().collect())
+            }
+            DbKind::DpkgList => lists.push((f.path.to_vec(), ino)),
+            DbKind::PythonRecord => records.push((f.path.to_vec(), ino)),
+            DbKind::ApkInstalled => apk = Some(ino),
+        }
+    });
+    let mut index = PackageIndex::default();
+    let db = |ino: u32| {
+        tree.inodes[ino as usize]
+            .facts
+            .as_ref()
+            .and_then(|x| x.db.as_ref())
+            .map(|d| &d.1[..])
+            .unwrap_or(&[])
+    };
+    for (path, ino) in lists {
+        let Some(name) = packages::dpkg_list_package(&path) else {
+            continue;
+        };
+        let version = match &status {
+            Some(s) => match s.get(&name) {
+                Some(v) => v.clone(),
+                None => continue, // not installed any more
+            },
+            None => String::new(),
+        };
+        let pkg = Package {
+            manager: Manager::Dpkg,
+            name,
+            version,
+            layer: tree.inodes[ino as usize].layer,
+        };
+        index.add(pkg, packages::parse_dpkg_list(db(ino)));
+    }
+    for (path, ino) in records {
+        let Some((name, version, root)) = packages::record_meta(&path) else {
+            continue;
+        };
+        let pkg = Package {
+            manager: Manager::Pip,
+            name,
+            version,
+            layer: tree.inodes[ino as usize].layer,
+        };
+        index.add(pkg, packages::parse_record(db(ino), &root));
+    }
+    if let Some(ino) = apk {
+        for (name, version, files) in packages::parse_apk(db(ino)) {
+            let pkg = Package {
+                manager: Manager::Apk,
+                name,
+                version,
+                layer: tree.inodes[ino as usize].layer,
+            };
+            index.add(pkg, files);
+        }
+    }
+    index
+}
+
+/// Label for a file not owned by a package: its first directories.
+fn prefix_label(path: &[u8]) -> String {
+    let parts: Vec<&[u8]> = path.split(|&b| b == b'/').collect();
+    let keep = parts.len().saturating_sub(1).clamp(1, 3);
+    display_path(&parts[..keep].join(&b'/'))
+}
+
+#[derive(Default)]
+struct Acc {
+    bytes: u64,
+    files: u64,
+    layers: BTreeSet<u32>,
+}
+
+/// Everything stage 4b produces.
+pub struct Breakdown {
+    pub categories: Vec<CategoryInfo>,
+    pub packages: Vec<PackageInfo>,
+    pub savings: Savings,
+}
+
+pub struct Inputs<'a> {
+    pub tree: &'a Tree,
+    pub rules: &'a Rules,
+    pub reached: &'a [bool],
+    pub final_bytes: u64,
+    pub layer_bytes: u64,
+    pub compressed_bytes: Option<u64>,
+    pub created_by: Vec<Option<String>>,
+}
+
+pub fn compute(inp: Inputs) -> Breakdown {
+    let Inputs {
+        tree,
+        rules,
+        reached,
+        ..
+    } = inp;
+    let index = package_index(tree);
+    let ncat = rules.categories.len();
+    let mut cat_final: Vec<Acc> = (0..ncat).map(|_| Acc::default()).collect();
+    let mut cat_wasted = vec![0u64; ncat];
+    let mut items: Vec<BTreeMap<String, Acc>> = (0..ncat).map(|_| BTreeMap::new()).collect();
+    let mut pkg_acc: Vec<(u64, u64, HashMap<usize, u64>)> =
+        vec![(0, 0, HashMap::new()); index.packages.len()];
+    let debug = rules.debug();
+    let mut path_buf = String::new();
+
+    let mut classify = |path: &[u8], size: u64, ino: Option<u32>| -> (usize, u64, Option<usize>) {
+        let owner = index.owner_of(path);
+        path_buf.clear();
+        path_buf.push('/');
+        path_buf.push_str(&String::from_utf8_lossy(path));
+        let cat = rules.classify(&path_buf, owner.map(|o| index.packages[o].name.as_str()));
+        let strip = ino
+            .and_then(|i| tree.inodes[i as usize].facts.as_ref())
+            .and_then(|f| f.elf)
+            .map_or(0, |e| e.strippable_bytes.min(size));
+        (cat, strip, owner)
+    };
+
+    tree.walk_final(|f| {
+        let Some(ino) = f.inode else { return };
+        let (cat, strip, owner) = classify(f.path, f.bytes, Some(ino));
+        let label = owner
+            .map(|o| index.packages[o].name.clone())
+            .unwrap_or_else(|| prefix_label(f.path));
+        let rest = f.bytes - strip;
+        for (c, b) in [(cat, rest), (debug, strip)] {
+            if b == 0 && !(c == cat && strip == 0) {
+                continue;
+            }
+            let a = &mut cat_final[c];
+            a.bytes += b;
+            a.layers.insert(f.layer);
+            let it = items[c].entry(label.clone()).or_default();
+            it.bytes += b;
+            it.files += 1;
+            it.layers.insert(f.layer);
+        }
+        cat_final[cat].files += 1;
+        if let Some(o) = owner {
+            let p = &mut pkg_acc[o];
+            p.0 += f.bytes;
+            p.1 += 1;
+            *p.2.entry(cat).or_default() += rest;
+            *p.2.entry(debug).or_default() += strip;
+        }
+    });
+    let mut wasted_by_layer_cat: BTreeMap<(u32, Option<u32>), u64> = BTreeMap::new();
+    for (i, inode) in tree.inodes.iter().enumerate() {
+        if reached[i] || inode.size == 0 {
+            continue;
+        }
+        let (cat, strip, _) = classify(&inode.path, inode.size, Some(i as u32));
+        cat_wasted[cat] += inode.size - strip;
+        cat_wasted[debug] += strip;
+        *wasted_by_layer_cat
+            .entry((inode.layer, inode.hidden_by))
+            .or_default() += inode.size;
+    }
+
+    let categories: Vec<CategoryInfo> = rules
+        .categories
+        .iter()
+        .enumerate()
+        .map(|(i, c)| CategoryInfo {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            group: c.group.clone(),
+            removable: c.removable,
+            fix: c.fix.clone(),
+            final_bytes: cat_final[i].bytes,
+            wasted_bytes: cat_wasted[i],
+            files: cat_final[i].files,
+            layers: cat_final[i].layers.iter().copied().collect(),
+        })
+        .collect();
+
+    let mut pkgs: Vec<PackageInfo> = index
+        .packages
+        .iter()
+        .zip(&pkg_acc)
+        .map(|(p, (bytes, files, cats))| PackageInfo {
+            manager: p.manager,
+            name: p.name.clone(),
+            version: p.version.clone(),
+            bytes: *bytes,
+            files: *files,
+            layer: p.layer,
+            category: cats
+                .iter()
+                .max_by_key(|(c, b)| (**b, std::cmp::Reverse(**c)))
+                .map(|(c, _)| rules.categories[*c].id.clone())
+                .unwrap_or_else(|| rules.categories[rules.other()].id.clone()),
+        })
+        .collect();
+    pkgs.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.name.cmp(&b.name)));
+
+    // Removable groups, in the order their first category is defined.
+    let mut removable: Vec<SavingsGroup> = Vec::new();
+    for (i, c) in rules.categories.iter().enumerate() {
+        if !c.removable || cat_final[i].bytes == 0 {
+            continue;
+        }
+        let g = match removable.iter_mut().position(|g| g.group == c.group) {
+            Some(p) => &mut removable[p],
+            None => {
+                removable.push(SavingsGroup {
+                    group: c.group.clone(),
+                    in_final: true,
+                    categories: Vec::new(),
+                    fix: c.fix.clone(),
+                    items: Vec::new(),
+                    subtotal: 0,
+                });
+                removable.last_mut().expect("just pushed")
+            }
+        };
+        g.categories.push(c.id.clone());
+        g.subtotal += cat_final[i].bytes;
+        for (label, a) in std::mem::take(&mut items[i]) {
+            if a.bytes > 0 {
+                g.items.push(SavingsItem {
+                    label,
+                    bytes: a.bytes,
+                    files: a.files,
+                    layers: a.layers.into_iter().collect(),
+                });
+            }
+        }
+    }
+    for g in &mut removable {
+        g.items
+            .sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.label.cmp(&b.label)));
+        if g.items.len() > MAX_ITEMS {
+            let rest = g.items.split_off(MAX_ITEMS - 1);
+            g.items.push(SavingsItem {
+                label: format!("{} more", rest.len()),
+                bytes: rest.iter().map(|i| i.bytes).sum(),
+                files: rest.iter().map(|i| i.files).sum(),
+                layers: rest
+                    .iter()
+                    .flat_map(|i| i.layers.iter().copied())
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect(),
+            });
+        }
+    }
+    let removable_bytes: u64 = removable.iter().map(|g| g.subtotal).sum();
+    let hidden_bytes = inp.layer_bytes - inp.final_bytes;
+    if hidden_bytes > 0 {
+        let mut per_layer: BTreeMap<u32, (u64, u64)> = BTreeMap::new();
+        for (i, inode) in tree.inodes.iter().enumerate() {
+            if !reached[i] && inode.size > 0 {
+                let e = per_layer.entry(inode.layer).or_default();
+                e.0 += inode.size;
+                e.1 += 1;
+            }
+        }
+        let mut items: Vec<SavingsItem> = per_layer
+            .into_iter()
+            .map(|(l, (bytes, files))| SavingsItem {
+                label: inp
+                    .created_by
+                    .get(l as usize)
+                    .cloned()
+                    .flatten()
+                    .map(|c| short(&c))
+                    .unwrap_or_else(|| "(no history)".into()),
+                bytes,
+                files,
+                layers: vec![l],
+            })
+            .collect();
+        items.sort_by(|a, b| b.bytes.cmp(&a.bytes));
+        removable.push(SavingsGroup {
+            group: "Hidden by later layers".into(),
+            in_final: false,
+            categories: Vec::new(),
+            fix: "Delete files in the same RUN that creates them (or squash those layers / use a multi-stage build), so deleted bytes are never shipped".into(),
+            items,
+            subtotal: hidden_bytes,
+        });
+    }
+
+    let mut required: Vec<RequiredGroup> = Vec::new();
+    for (i, c) in rules.categories.iter().enumerate() {
+        if c.removable || cat_final[i].bytes == 0 {
+            continue;
+        }
+        match required.iter_mut().find(|g| g.group == c.group) {
+            Some(g) => g.bytes += cat_final[i].bytes,
+            None => required.push(RequiredGroup {
+                group: c.group.clone(),
+                bytes: cat_final[i].bytes,
+            }),
+        }
+    }
+    required.sort_by(|a, b| b.bytes.cmp(&a.bytes));
+
+    let findings = findings(&wasted_by_layer_cat, &inp.created_by, &categories, tree);
+    let minimum_bytes = inp.final_bytes - removable_bytes;
+    let minimum_compressed_bytes = inp.compressed_bytes.map(|c| {
+        if inp.layer_bytes == 0 {
+            c
+        } else {
+            (c as u128 * minimum_bytes as u128 / inp.layer_bytes as u128) as u64
+        }
+    });
+    Breakdown {
+        categories,
+        packages: pkgs,
+        savings: Savings {
+            removable,
+            required,
+            removable_bytes,
+            hidden_bytes,
+            minimum_bytes,
+            minimum_compressed_bytes,
+            findings,
+        },
+    }
+}
+
+/// Link waste to the `created_by` lines that show the anti-pattern.
+fn findings(
+    wasted: &BTreeMap<(u32, Option<u32>), u64>,
+    created_by: &[Option<String>],
+    categories: &[CategoryInfo],
+    _tree: &Tree,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let cmd = |l: u32| {
+        created_by
+            .get(l as usize)
+            .cloned()
+            .flatten()
+            .unwrap_or_default()
+    };
+    for (&(layer, hidden_by), &bytes) in wasted {
+        if let Some(h) = hidden_by.filter(|&h| h != layer) {
+            out.push(Finding {
+                code: "IA001",
+                layer,
+                bytes,
+                message: format!(
+                    "{bytes} bytes written by layer {layer} are deleted or replaced by layer {h} ({}); \
+                     delete them in the same RUN that creates them (or squash), so they are never shipped",
+                    short(&cmd(h))
+                ),
+            });
+        }
+    }
+    for (l, c) in created_by.iter().enumerate() {
+        let Some(c) = c else { continue };
+        let l = l as u32;
+        let in_layer = |id: &str| {
+            categories
+                .iter()
+                .any(|k| k.id == id && k.layers.contains(&l))
+        };
+        if c.contains("apt-get install")
+            && !c.contains("/var/lib/apt/lists")
+            && in_layer("package-indexes")
+        {
+            out.push(Finding {
+                code: "IA002",
+                layer: l,
+                bytes: 0,
+                message: format!(
+                    "layer {l} runs apt-get install without `rm -rf /var/lib/apt/lists/*` in the same RUN ({})",
+                    short(c)
+                ),
+            });
+        }
+        if c.contains("pip install") && !c.contains("--no-cache-dir") && in_layer("package-caches")
+        {
+            out.push(Finding {
+                code: "IA003",
+                layer: l,
+                bytes: 0,
+                message: format!(
+                    "layer {l} runs pip install without --no-cache-dir ({})",
+                    short(c)
+                ),
+            });
+        }
+    }
+    out
+}
+
+fn short(s: &str) -> String {
+    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if s.chars().count() > 80 {
+        format!("{}…", s.chars().take(79).collect::<String>())
+    } else {
+        s
+    }
+}

@@ -386,7 +386,7 @@ pub fn compute(inp: Inputs) -> Breakdown {
                 layers: vec![l],
             })
             .collect();
-        items.sort_by(|a, b| b.bytes.cmp(&a.bytes));
+        items.sort_by_key(|i| std::cmp::Reverse(i.bytes));
         removable.push(SavingsGroup {
             group: "Hidden by later layers".into(),
             in_final: false,
@@ -410,7 +410,7 @@ pub fn compute(inp: Inputs) -> Breakdown {
             }),
         }
     }
-    required.sort_by(|a, b| b.bytes.cmp(&a.bytes));
+    required.sort_by_key(|g| std::cmp::Reverse(g.bytes));
 
     let findings = findings(&wasted_by_layer_cat, &inp.created_by, &categories, tree);
     let minimum_bytes = inp.final_bytes - removable_bytes;

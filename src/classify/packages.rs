@@ -71,7 +71,7 @@ fn split_stanzas(data: &[u8]) -> impl Iterator<Item = &[u8]> {
 /// Paths listed in a dpkg `.list` file (absolute, one per line), normalised.
 pub fn parse_dpkg_list(data: &[u8]) -> Vec<Vec<u8>> {
     data.split(|&b| b == b'\n')
-        .filter_map(|l| crate::layer::normalize(l))
+        .filter_map(crate::layer::normalize)
         .collect()
 }
 

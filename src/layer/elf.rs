@@ -17,8 +17,9 @@
 //!   segments it points at (at most [`MAX_NOTE_BYTES`] each), to spot a GNU
 //!   build-id even when section names are unavailable.
 //!
-//! Peak memory per probe is thus about 4.6 MiB in the worst case and a few
-//! KiB for ordinary files (the table of a typical binary is 2–3 KiB).
+//! Peak memory per probe is thus about 5 MiB in the worst case (including
+//! the short-lived bookkeeping in [`ElfProbe::finish`]) and a few KiB plus the
+//! 256 KiB window for ordinary files (a typical table is 2–3 KiB).
 //!
 //! # What `strip --strip-unneeded` removes
 //!
@@ -36,6 +37,12 @@
 //! `.gnu_debugaltlink`, notes and every allocated section; `.shstrtab` is
 //! rebuilt (with suffix sharing) and shrinks by the removed names.
 //!
+//! One known miss: a binary linked with `--emit-relocs` keeps non-allocated
+//! `.rela.text` & co., and strip then keeps the symbols those relocations
+//! use. The probe never sees the symbol table's contents, so it counts the
+//! whole `.symtab`/`.strtab` as removed (an over-estimate by the kept part;
+//! such binaries — kernels, BOLT inputs — are rare in images).
+//!
 //! # The estimate
 //!
 //! `strippable_bytes` = the file bytes of the removed sections + one section
@@ -43,6 +50,11 @@
 //! size minus the size of a suffix-merged table of the kept names). Alignment
 //! padding around the removed sections is ignored (a few bytes per file); the
 //! tests check the estimate against real `strip` runs to within 2%.
+//!
+//! Other things strip may do are not predicted: merging GNU build-attribute
+//! notes (`.gnu.build.attributes`, from annobin) and re-laying out loadable
+//! segments that had slack between them. On `/usr/bin/node` (99 MB) these
+//! made the estimate 0.19% low.
 //!
 //! When `.shstrtab` cannot be read (it was outside the window, or the names
 //! are garbage), sections are judged by type and flags instead: `SHT_SYMTAB`
@@ -423,7 +435,8 @@ impl ElfProbe {
             self.failed = true;
             return;
         }
-        let chunk = &chunk[..chunk.len().min((self.size - offset) as usize)];
+        let room = usize::try_from(self.size - offset).unwrap_or(usize::MAX);
+        let chunk = &chunk[..chunk.len().min(room)];
 
         if let Some(ph) = &mut self.phdrs {
             let was_done = ph.done();
@@ -452,6 +465,7 @@ impl ElfProbe {
                     {
                         self.shnum = e0.size;
                         table.len = len;
+                        table.buf.reserve_exact((len - self.shentsize) as usize);
                         table.take(offset, chunk);
                     }
                     _ => {
@@ -582,23 +596,20 @@ impl ElfProbe {
     fn estimate(&self, table: &[u8], names: Option<&[u8]>) -> ElfFacts {
         let (shnum, shstrndx) = self.counts(table);
         let n = shnum as usize;
-        let secs: Vec<Shdr> = (0..shnum).map(|i| self.shdr(table, i)).collect();
-        let name_of = |s: &Shdr| -> Option<&[u8]> {
-            let b = names?.get(s.name as usize..)?;
-            let nul = b.iter().position(|&c| c == 0)?;
-            Some(&b[..nul])
-        };
+        // Entries are decoded on demand: no copy of the table is made.
+        let secs = || (0..shnum).map(|i| self.shdr(table, i));
+        let name_of = |s: Shdr| section_name(names, &s);
         // Sections whose bytes are not all inside the file are left alone.
-        let sane = |s: &Shdr| {
+        let sane = |s: Shdr| {
             s.typ == SHT_NOBITS || s.offset.checked_add(s.size).is_some_and(|e| e <= self.size)
         };
-        let file_bytes = |s: &Shdr| if s.typ == SHT_NOBITS { 0 } else { s.size };
+        let file_bytes = |s: Shdr| if s.typ == SHT_NOBITS { 0 } else { s.size };
 
         let mut removed = vec![false; n];
         let mut debug = vec![false; n];
         let mut facts = ElfFacts::default();
         // Fallback only: the first non-alloc MS progbits section is `.comment`.
-        let comment = secs.iter().position(|s| {
+        let comment = secs().position(|s| {
             s.typ == SHT_PROGBITS
                 && !s.alloc()
                 && s.flags & (SHF_MERGE | SHF_STRINGS) == SHF_MERGE | SHF_STRINGS
@@ -606,7 +617,7 @@ impl ElfProbe {
                 && s.flags & SHF_COMPRESSED == 0
         });
 
-        for (i, s) in secs.iter().enumerate().skip(1) {
+        for (i, s) in secs().enumerate().skip(1) {
             if let Some(name) = name_of(s) {
                 if name == b".gnu_debuglink" || name == b".note.gnu.build-id" {
                     facts.has_debuglink = true;
@@ -642,7 +653,7 @@ impl ElfProbe {
             }
         }
         // Things that only make sense alongside a removed section.
-        for (i, s) in secs.iter().enumerate().skip(1) {
+        for (i, s) in secs().enumerate().skip(1) {
             if removed[i] || !sane(s) || s.alloc() || i as u64 == shstrndx {
                 continue;
             }
@@ -659,18 +670,18 @@ impl ElfProbe {
         // The string tables of removed symbol tables, unless something kept
         // still links to them.
         let mut strtabs = vec![false; n];
-        for (i, s) in secs.iter().enumerate() {
+        for (i, s) in secs().enumerate() {
             if removed[i] && s.typ == SHT_SYMTAB {
                 let j = s.link as usize;
                 if j != 0 && j < n && j as u64 != shstrndx {
-                    let t = &secs[j];
+                    let t = self.shdr(table, j as u64);
                     if t.typ == SHT_STRTAB && !t.alloc() && sane(t) {
                         strtabs[j] = true;
                     }
                 }
             }
         }
-        for (i, s) in secs.iter().enumerate().skip(1) {
+        for (i, s) in secs().enumerate().skip(1) {
             if !removed[i] && !strtabs[i] && (s.link as usize) < n {
                 strtabs[s.link as usize] = false;
             }
@@ -681,14 +692,15 @@ impl ElfProbe {
 
         let mut guessed_names = 0u64;
         let mut count = 0u64;
-        for (i, s) in secs.iter().enumerate() {
+        for (i, s) in secs().enumerate() {
             if !removed[i] {
                 continue;
             }
             count += 1;
-            facts.strippable_bytes += file_bytes(s);
+            // Saturating: hostile tables may claim overlapping huge sections.
+            facts.strippable_bytes = facts.strippable_bytes.saturating_add(file_bytes(s));
             if debug[i] {
-                facts.debug_bytes += file_bytes(s);
+                facts.debug_bytes = facts.debug_bytes.saturating_add(file_bytes(s));
             }
             if name_of(s).is_none() {
                 guessed_names += if debug[i] {
@@ -701,12 +713,11 @@ impl ElfProbe {
         if count == 0 {
             return facts;
         }
-        facts.strippable_bytes += count * self.shentsize;
-        facts.strippable_bytes += match names {
+        let headers = count * self.shentsize;
+        let names_shrink = match names {
             Some(_) => {
-                let old = secs.get(shstrndx as usize).map_or(0, |s| s.size);
-                let kept = secs
-                    .iter()
+                let old = self.shdr(table, shstrndx).size;
+                let kept = secs()
                     .enumerate()
                     .filter(|&(i, _)| !removed[i])
                     .filter_map(|(_, s)| name_of(s));
@@ -716,8 +727,20 @@ impl ElfProbe {
             }
             None => guessed_names,
         };
+        facts.strippable_bytes = facts
+            .strippable_bytes
+            .saturating_add(headers + names_shrink)
+            .min(self.size);
+        facts.debug_bytes = facts.debug_bytes.min(facts.strippable_bytes);
         facts
     }
+}
+
+/// The name of section `s` in `.shstrtab` bytes `names`, if readable.
+fn section_name<'a>(names: Option<&'a [u8]>, s: &Shdr) -> Option<&'a [u8]> {
+    let b = names?.get(s.name as usize..)?;
+    let nul = b.iter().position(|&c| c == 0)?;
+    Some(&b[..nul])
 }
 
 /// Whether a non-allocated section of this name is one BFD treats as
@@ -868,8 +891,9 @@ mod tests {
         )
     }
 
-    /// Probe `path` with every chunking; check the estimate against strip.
-    fn check_against_strip(strip_tool: &str, path: &Path, chunks: &[usize]) -> ElfFacts {
+    /// Probe `path` with every chunking (all must agree); print the estimate
+    /// next to what strip really removes, and return both.
+    fn measure(strip_tool: &str, path: &Path, chunks: &[usize]) -> (ElfFacts, u64) {
         let (data, actual) = strip_delta(strip_tool, path);
         let facts = probe(&data, chunks[0]).expect("probe gave up");
         for &c in &chunks[1..] {
@@ -885,12 +909,20 @@ mod tests {
             facts.debug_bytes,
             diff as f64 * 100.0 / actual.max(1) as f64
         );
+        assert!(facts.debug_bytes <= facts.strippable_bytes);
+        (facts, actual)
+    }
+
+    /// [`measure`], and require the estimate within 2% (or 256 bytes).
+    fn check_against_strip(strip_tool: &str, path: &Path, chunks: &[usize]) -> ElfFacts {
+        let (facts, actual) = measure(strip_tool, path, chunks);
+        let diff = facts.strippable_bytes.abs_diff(actual);
         assert!(
             diff * 50 <= actual || diff <= 256,
-            "{}: estimate {est} vs actual {actual}",
-            path.display()
+            "{}: estimate {} vs actual {actual}",
+            path.display(),
+            facts.strippable_bytes
         );
-        assert!(facts.debug_bytes <= facts.strippable_bytes);
         facts
     }
 
@@ -928,10 +960,6 @@ mod tests {
         path
     }
 
-    fn debug_size(facts: &ElfFacts) -> u64 {
-        facts.debug_bytes
-    }
-
     #[test]
     fn real_programs_match_strip() {
         if !have_tools(&["gcc", "strip"]) {
@@ -965,7 +993,7 @@ mod tests {
         }
         let big_facts = probe(&std::fs::read(&bins[2]).unwrap(), 65536).unwrap();
         assert!(
-            debug_size(&big_facts) > 100_000,
+            big_facts.debug_bytes > 100_000,
             "big program has only {} debug bytes",
             big_facts.debug_bytes
         );
@@ -1154,8 +1182,13 @@ mod tests {
         ];
         let dir = tempfile::tempdir().unwrap();
         let mut tested = 0;
+        let mut seen = std::collections::HashSet::new();
         for c in candidates {
             let src = Path::new(c);
+            // /bin is often /usr/bin.
+            if !std::fs::canonicalize(src).is_ok_and(|p| seen.insert(p)) {
+                continue;
+            }
             let Ok(data) = std::fs::read(src) else {
                 continue;
             };
@@ -1170,6 +1203,23 @@ mod tests {
         }
         if tested == 0 {
             println!("SKIP: no system binary found");
+        }
+    }
+
+    /// Manual check of any file: `ELF_PROBE_FILES=a:b cargo test --lib
+    /// layer::elf::tests::env_files -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn env_files() {
+        let Ok(list) = std::env::var("ELF_PROBE_FILES") else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        for (i, f) in list.split(':').enumerate() {
+            let copy = dir.path().join(format!("f{i}"));
+            std::fs::copy(f, &copy).unwrap();
+            println!("{f}:");
+            measure("strip", &copy, &[65536]);
         }
     }
 

@@ -188,3 +188,68 @@ fn partition_holds_on_every_fixture() {
         assert_partition(&a);
     }
 }
+
+#[test]
+fn debug_symbols_measured_against_real_strip() {
+    if !crate::common::have_tools("debug symbols", &["gcc", "strip"]) {
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let src = t.path().join("p.c");
+    let mut c = String::from("#include <stdio.h>\n");
+    for i in 0..300 {
+        c.push_str(&format!("static int table{i}[64] = {{{i}}};\nint f{i}(int x) {{ int s = 0; for (int k = 0; k < 64; k++) s += table{i}[k] * x; return s; }}\n"));
+    }
+    c.push_str("int main(void) { int s = 0;\n");
+    for i in 0..300 {
+        c.push_str(&format!("s += f{i}(s);\n"));
+    }
+    c.push_str("printf(\"%d\\n\", s); return 0; }\n");
+    std::fs::write(&src, c).unwrap();
+    let bin = t.path().join("prog");
+    let ok = std::process::Command::new("gcc")
+        .args(["-g", "-O1", "-o"])
+        .arg(&bin)
+        .arg(&src)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let stripped = t.path().join("prog.stripped");
+    std::fs::copy(&bin, &stripped).unwrap();
+    assert!(std::process::Command::new("strip")
+        .arg("--strip-unneeded")
+        .arg(&stripped)
+        .status()
+        .unwrap()
+        .success());
+    let full = std::fs::metadata(&bin).unwrap().len();
+    let saved = full - std::fs::metadata(&stripped).unwrap().len();
+    assert!(
+        saved > 50_000,
+        "test binary should carry real debug info ({saved})"
+    );
+
+    let data = std::fs::read(&bin).unwrap();
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_size(data.len() as u64);
+    h.set_mode(0o755);
+    b.append_data(&mut h, "usr/local/bin/prog", &data[..])
+        .unwrap();
+    let layout = t.path().join("img");
+    std::fs::create_dir(&layout).unwrap();
+    Img::new()
+        .gz(b.into_inner().unwrap())
+        .write(&layout, |_, _| {});
+    let a = analyze_json(&oci(&layout), &[]);
+    assert_partition(&a);
+    let dbg = cat(&a, "debug-symbols")["final_bytes"].as_u64().unwrap();
+    let diff = (dbg as f64 - saved as f64).abs() / saved as f64;
+    assert!(diff <= 0.02, "reported {dbg}, strip saves {saved}");
+    // The rest of the file stays in its own category.
+    assert_eq!(cat(&a, "base-system")["final_bytes"].as_u64().unwrap(), 0);
+    assert_eq!(
+        cat(&a, "other")["final_bytes"].as_u64().unwrap() + dbg,
+        full
+    );
+}

@@ -1,0 +1,227 @@
+//! The decode floor: how fast can this machine merely gunzip an image's
+//! layers with the same decoder imgaudit uses (flate2 on the zlib-rs
+//! backend, `MultiGzDecoder` over a `BufReader`), output discarded?
+//!
+//! `imgaudit analyze` cannot be faster than this; `scripts/bench.sh`
+//! reports every other figure as a ratio to it.
+//!
+//! ```text
+//! cargo bench --bench floor -- [--threads N] FILE...
+//! cargo bench --bench floor -- [--threads N] --oci DIR [--ref NAME]
+//! ```
+//!
+//! With `--oci DIR` the layer blobs are the ones an OCI image layout's
+//! index.json → manifest lists (the first manifest, or the one whose
+//! `org.opencontainers.image.ref.name` is NAME). Layers are decoded on
+//! `--threads` threads (default 2), largest first, like imgaudit does; blobs
+//! that are not gzip are skipped with a note. Prints wall time, compressed and
+//! decompressed bytes and MB/s, then one `floor:` line for scripts.
+
+use flate2::bufread::MultiGzDecoder;
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+const USAGE: &str = "usage: floor [--threads N] (FILE... | --oci DIR [--ref NAME])";
+
+struct Args {
+    threads: usize,
+    files: Vec<PathBuf>,
+    oci: Option<PathBuf>,
+    reference: Option<String>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut a = Args {
+        threads: 2,
+        files: Vec::new(),
+        oci: None,
+        reference: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            // `cargo bench` passes --bench to harness = false targets.
+            "--bench" => {}
+            "--threads" | "-j" => {
+                let v = it.next().ok_or("--threads needs a value")?;
+                a.threads = v
+                    .parse()
+                    .ok()
+                    .filter(|&n| n > 0)
+                    .ok_or(format!("bad --threads {v:?}"))?;
+            }
+            "--oci" => a.oci = Some(it.next().ok_or("--oci needs a directory")?.into()),
+            "--ref" => a.reference = Some(it.next().ok_or("--ref needs a name")?),
+            "-h" | "--help" => return Err(USAGE.into()),
+            s if s.starts_with('-') => return Err(format!("unknown option {s}\n{USAGE}")),
+            s => a.files.push(s.into()),
+        }
+    }
+    if a.oci.is_some() != a.files.is_empty() {
+        return Err(USAGE.into());
+    }
+    Ok(a)
+}
+
+fn read_json(path: &Path) -> Result<serde_json::Value, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn blob_path(dir: &Path, digest: &str) -> Result<PathBuf, String> {
+    let (alg, hex) = digest
+        .split_once(':')
+        .filter(|(a, h)| !a.is_empty() && !h.is_empty() && !h.contains('/') && !a.contains('/'))
+        .ok_or(format!("bad digest {digest:?}"))?;
+    Ok(dir.join("blobs").join(alg).join(hex))
+}
+
+/// The layer blobs of an OCI layout's (first or named) manifest.
+fn oci_layers(dir: &Path, reference: Option<&str>) -> Result<Vec<PathBuf>, String> {
+    let mut doc = read_json(&dir.join("index.json"))?;
+    let mut named = reference;
+    // Follow nested indexes down to a manifest.
+    for _ in 0..8 {
+        let Some(list) = doc.get("manifests").and_then(|m| m.as_array()) else {
+            break;
+        };
+        let pick = match named.take() {
+            Some(name) => list.iter().find(|d| {
+                d.pointer("/annotations/org.opencontainers.image.ref.name")
+                    .and_then(|v| v.as_str())
+                    == Some(name)
+            }),
+            None => list.first(),
+        }
+        .ok_or("index lists no (matching) manifest")?;
+        let digest = pick["digest"].as_str().ok_or("descriptor without digest")?;
+        doc = read_json(&blob_path(dir, digest)?)?;
+    }
+    let layers = doc
+        .get("layers")
+        .and_then(|l| l.as_array())
+        .ok_or("manifest has no layers")?;
+    layers
+        .iter()
+        .map(|d| blob_path(dir, d["digest"].as_str().ok_or("layer without digest")?))
+        .collect()
+}
+
+fn is_gzip(path: &Path) -> std::io::Result<bool> {
+    let mut head = [0u8; 2];
+    let mut f = File::open(path)?;
+    let n = f.read(&mut head)?;
+    Ok(n == 2 && head == [0x1f, 0x8b])
+}
+
+/// Gunzip one file to nowhere; returns the decompressed byte count.
+fn decode(path: &Path, buf: &mut [u8]) -> std::io::Result<u64> {
+    let file = File::open(path)?;
+    let mut dec = MultiGzDecoder::new(BufReader::with_capacity(256 * 1024, file));
+    let mut total = 0u64;
+    loop {
+        match dec.read(buf)? {
+            0 => return Ok(total),
+            n => total += n as u64,
+        }
+    }
+}
+
+fn run() -> Result<(), String> {
+    let args = parse_args()?;
+    let paths = match &args.oci {
+        Some(dir) => oci_layers(dir, args.reference.as_deref())?,
+        None => args.files.clone(),
+    };
+    let mut jobs = Vec::new();
+    for p in paths {
+        let size = std::fs::metadata(&p)
+            .map_err(|e| format!("{}: {e}", p.display()))?
+            .len();
+        if !is_gzip(&p).map_err(|e| format!("{}: {e}", p.display()))? {
+            eprintln!("floor: skipping {} (not gzip)", p.display());
+            continue;
+        }
+        jobs.push((p, size));
+    }
+    if jobs.is_empty() {
+        return Err("no gzip blobs to decode".into());
+    }
+    jobs.sort_by_key(|j| std::cmp::Reverse(j.1));
+    let compressed: u64 = jobs.iter().map(|j| j.1).sum();
+
+    let next = AtomicUsize::new(0);
+    let first_err = Mutex::new(None::<String>);
+    let decompressed = AtomicUsize::new(0);
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..args.threads.min(jobs.len()) {
+            s.spawn(|| {
+                let mut buf = vec![0u8; 256 * 1024];
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((path, _)) = jobs.get(i) else { break };
+                    match decode(path, &mut buf) {
+                        Ok(n) => {
+                            decompressed.fetch_add(n as usize, Ordering::Relaxed);
+                        }
+                        Err(e) => {
+                            first_err
+                                .lock()
+                                .unwrap()
+                                .get_or_insert(format!("{}: {e}", path.display()));
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let wall = start.elapsed().as_secs_f64();
+    if let Some(e) = first_err.into_inner().unwrap() {
+        return Err(e);
+    }
+    let decompressed = decompressed.into_inner() as u64;
+    let mb = |b: u64| b as f64 / 1e6;
+    println!(
+        "decoded {} gzip blobs on {} threads (flate2 + zlib-rs, MultiGzDecoder)",
+        jobs.len(),
+        args.threads
+    );
+    println!("wall time     {wall:.3} s");
+    println!(
+        "compressed    {} bytes ({:.1} MB)",
+        compressed,
+        mb(compressed)
+    );
+    println!(
+        "decompressed  {} bytes ({:.1} MB)",
+        decompressed,
+        mb(decompressed)
+    );
+    println!(
+        "throughput    {:.1} MB/s compressed in, {:.1} MB/s decompressed out",
+        mb(compressed) / wall,
+        mb(decompressed) / wall
+    );
+    println!(
+        "floor: wall_s={wall:.4} compressed_bytes={compressed} decompressed_bytes={decompressed} blobs={} threads={}",
+        jobs.len(),
+        args.threads
+    );
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("floor: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# bench.sh — time `imgaudit analyze` on a realistic image against decode floors.
+#
+# Usage: scripts/bench.sh [OUTDIR] [small|medium|large]
+#        (defaults: OUTDIR=target/bench-image, SIZE=medium)
+#
+# 1. Builds the bench image with scripts/make-bench-image.sh, or reuses the
+#    one in OUTDIR if it was built at this SIZE.
+# 2. Builds imgaudit (`cargo build --release`) and the floor bench.
+# 3. Waits (up to BENCH_MAX_WAIT seconds, default 600) for the 1-minute load
+#    average to drop under BENCH_MAX_LOAD (default 0.5), then measures, in one
+#    run on one machine:
+#      - wall time with hyperfine (BENCH_RUNS runs, default 5, after 1 warm-up
+#        run, so every input is in the page cache), reported as the median;
+#      - peak RSS with /usr/bin/time -v (one extra run each).
+#    Commands: imgaudit on oci-archive (digests verified, the default), the same
+#    with --no-verify and with --verify full, on the OCI layout directory and on
+#    the docker-archive; and three floors over the same gzip layer blobs, two at
+#    a time, largest first, output discarded: pigz -dc and gzip -dc (xargs -P2),
+#    and benches/floor.rs (flate2 + zlib-rs, imgaudit's own decoder).
+# 4. Prints a Markdown report (also saved as OUTDIR/bench-results-SIZE.md):
+#    command, median s, min–max s, peak RSS MB, ratio to the zlib-rs floor,
+#    and the two targets (verified analyze ≤ 1.25× floor; peak RSS < 300 MB).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+OUTDIR=${1:-$ROOT/target/bench-image}
+SIZE=${2:-medium}
+RUNS=${BENCH_RUNS:-5}
+MAX_LOAD=${BENCH_MAX_LOAD:-0.5}
+MAX_WAIT=${BENCH_MAX_WAIT:-600}
+log() { printf '[bench %s] %s\n' "$(date +%T)" "$*" >&2; }
+for t in hyperfine pigz gzip xargs python3 cargo; do
+    command -v "$t" >/dev/null || { echo "$0: missing tool: $t" >&2; exit 2; }
+done
+[[ -x /usr/bin/time ]] || { echo "$0: missing /usr/bin/time (apt-get install time)" >&2; exit 2; }
+
+# ------------------------------------------------------------ 1. the image
+mkdir -p "$OUTDIR"
+OUTDIR=$(cd "$OUTDIR" && pwd)
+if grep -qx "size=$SIZE" "$OUTDIR/.built" 2>/dev/null &&
+    [[ -s $OUTDIR/bench-oci.tar && -s $OUTDIR/bench-docker.tar && -f $OUTDIR/oci/index.json ]]; then
+    log "reusing the $SIZE image in $OUTDIR"
+else
+    "$ROOT/scripts/make-bench-image.sh" "$OUTDIR" "$SIZE"
+fi
+
+# ------------------------------------------------------------ 2. the binaries
+log "cargo build --release"
+(cd "$ROOT" && cargo build --release --quiet)
+TARGET=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+BIN=$TARGET/release/imgaudit
+FLOOR=$(cd "$ROOT" && cargo bench --bench floor --no-run --quiet --message-format=json |
+    python3 -c '
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "floor":
+        print(m["executable"])')
+[[ -x $BIN && -x $FLOOR ]] || { echo "$0: build did not produce $BIN / floor" >&2; exit 1; }
+
+# The gzip layer blobs of the image, largest first (what every floor decodes).
+BLOBS=$OUTDIR/gzip-blobs.txt
+python3 - "$OUTDIR/oci" >"$BLOBS" <<'EOF'
+import json, os, sys
+d = sys.argv[1]
+def blob(dg):
+    alg, hx = dg.split(":", 1)
+    return os.path.join(d, "blobs", alg, hx)
+idx = json.load(open(os.path.join(d, "index.json")))
+man = json.load(open(blob(idx["manifests"][0]["digest"])))
+paths = [blob(l["digest"]) for l in man["layers"]]
+paths = [p for p in paths if open(p, "rb").read(2) == b"\x1f\x8b"]
+for p in sorted(paths, key=os.path.getsize, reverse=True):
+    print(p)
+EOF
+
+# ------------------------------------------------------------ 3. measure
+IMG_OCI_ARCHIVE="oci-archive:$OUTDIR/bench-oci.tar"
+NAMES=(
+    "imgaudit oci-archive (verified)"
+    "imgaudit oci-archive --no-verify"
+    "imgaudit oci-archive --verify full"
+    "imgaudit oci layout dir (verified)"
+    "imgaudit docker-archive (verified)"
+    "floor: pigz -dc, 2 at a time"
+    "floor: gzip -dc, 2 at a time"
+    "floor: zlib-rs (benches/floor.rs), 2 threads"
+)
+CMDS=(
+    "$BIN analyze $IMG_OCI_ARCHIVE -q --format json"
+    "$BIN analyze $IMG_OCI_ARCHIVE -q --format json --no-verify"
+    "$BIN analyze $IMG_OCI_ARCHIVE -q --format json --verify full"
+    "$BIN analyze oci:$OUTDIR/oci -q --format json"
+    "$BIN analyze docker-archive:$OUTDIR/bench-docker.tar -q --format json"
+    "xargs -a $BLOBS -P2 -n1 pigz -dc >/dev/null"
+    "xargs -a $BLOBS -P2 -n1 gzip -dc >/dev/null"
+    "$FLOOR --oci $OUTDIR/oci"
+)
+FLOOR_IDX=7
+VERIFIED_IDX=0
+
+load1() { cut -d' ' -f1 /proc/loadavg; }
+waited=0
+while python3 -c "import sys; sys.exit(0 if float('$(load1)') >= $MAX_LOAD else 1)"; do
+    if ((waited >= MAX_WAIT)); then
+        log "load still $(load1) after ${waited}s; measuring anyway (figures may be noisy)"
+        break
+    fi
+    log "load average $(load1) >= $MAX_LOAD; waiting"
+    sleep 15
+    waited=$((waited + 15))
+done
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+log "load average before: $LOAD_BEFORE"
+
+# Sanity: the report must come out, and its totals describe the image.
+"$BIN" analyze "$IMG_OCI_ARCHIVE" -q --format json >"$OUTDIR/analysis-$SIZE.json"
+
+HF_JSON=$OUTDIR/hyperfine-$SIZE.json
+hf_args=(--warmup 1 --runs "$RUNS" --style basic --export-json "$HF_JSON")
+for i in "${!CMDS[@]}"; do hf_args+=(--command-name "${NAMES[$i]}" "${CMDS[$i]}"); done
+log "hyperfine: ${#CMDS[@]} commands x $RUNS runs"
+hyperfine "${hf_args[@]}" >"$OUTDIR/hyperfine-$SIZE.log"
+
+CMD_FILE=$OUTDIR/commands-$SIZE.tsv
+for i in "${!CMDS[@]}"; do printf '%s\t%s\n' "${NAMES[$i]}" "${CMDS[$i]}"; done >"$CMD_FILE"
+
+RSS_FILE=$OUTDIR/rss-$SIZE.txt
+: >"$RSS_FILE"
+for i in "${!CMDS[@]}"; do
+    /usr/bin/time -v -o "$OUTDIR/time.tmp" sh -c "${CMDS[$i]} >/dev/null"
+    awk -F': ' '/Maximum resident set size/ {print $2}' "$OUTDIR/time.tmp" >>"$RSS_FILE"
+done
+rm -f "$OUTDIR/time.tmp"
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ------------------------------------------------------------ 4. report
+COMMIT=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo "not a git checkout")
+if [[ $COMMIT != "not a git checkout" ]] && [[ -n $(cd "$ROOT" && git status --porcelain -- src Cargo.lock) ]]; then
+    COMMIT="$COMMIT (src/ or Cargo files modified)"
+fi
+export SIZE OUTDIR BIN FLOOR FLOOR_IDX VERIFIED_IDX COMMIT LOAD_BEFORE LOAD_AFTER RUNS TARGET
+python3 - "$HF_JSON" "$RSS_FILE" "$OUTDIR/analysis-$SIZE.json" "$OUTDIR/bench-image.txt" \
+    "$CMD_FILE" <<'EOF' | tee "$OUTDIR/bench-results-$SIZE.md"
+import json, os, platform, sys
+hf = json.load(open(sys.argv[1]))["results"]
+rss = [int(x) for x in open(sys.argv[2]).read().split()]
+an = json.load(open(sys.argv[3]))
+img = dict(l.strip().split("=", 1) for l in open(sys.argv[4]) if "=" in l)
+cmds = [l.rstrip("\n").split("\t", 1) for l in open(sys.argv[5])]
+e = os.environ
+fi, vi = int(e["FLOOR_IDX"]), int(e["VERIFIED_IDX"])
+floor = hf[fi]["median"]
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+t = an["totals"]
+def short(cmd):
+    return (cmd.replace(e["OUTDIR"], "$OUT").replace(e["BIN"], "imgaudit")
+               .replace(e["FLOOR"], "floor"))
+print(f"### {e['SIZE']} image — {len(an['layers'])} layers, {t['files']:,} files\n")
+print(f"- image: {int(img['compressed_layer_bytes'])/1e6:,.0f} MB of gzip layers, "
+      f"{t['tar_bytes']/1e6:,.0f} MB of layer tars, {t['final_bytes']/1e6:,.0f} MB in the final "
+      f"filesystem ({int(img['final_rootfs_entries']):,} entries), {t['wasted_bytes']/1e6:,.0f} MB wasted")
+print(f"- machine: {os.cpu_count()} CPUs ({cpu}), {platform.system()} {platform.release()}")
+print(f"- load average (1/5/15 min): {e['LOAD_BEFORE']} before, {e['LOAD_AFTER']} after")
+print(f"- imgaudit commit: {e['COMMIT']}; hyperfine: median of {e['RUNS']} runs after 1 warm-up "
+      f"(inputs in page cache); peak RSS: one `/usr/bin/time -v` run")
+print(f"- `OUT={e['OUTDIR']}`, `imgaudit` = target/release/imgaudit, `floor` = "
+      f"target/release/deps/floor-* (`cargo bench --bench floor -- --oci $OUT/oci`)\n")
+print("| what | command | median s | min–max s | peak RSS MB | × zlib-rs floor |")
+print("|---|---|---:|---:|---:|---:|")
+for (name, cmd), r, kb in zip(cmds, hf, rss):
+    print(f"| {name} | `{short(cmd)}` | {r['median']:.2f} | {r['min']:.2f}–{r['max']:.2f} "
+          f"| {kb/1024:.0f} | {r['median']/floor:.2f} |")
+print()
+ratio = hf[vi]["median"] / floor
+peak = max(kb for (name, _), kb in zip(cmds, rss) if name.startswith("imgaudit")) / 1024
+print(f"- target 1 (verified analyze ≤ 1.25× zlib-rs floor): {ratio:.2f}× — "
+      + ("met" if ratio <= 1.25 else f"missed by {(ratio/1.25 - 1)*100:.0f}%"))
+print(f"- target 2 (peak RSS < 300 MB, {t['files']:,} files): {peak:.0f} MB (largest imgaudit run) — "
+      + ("met" if peak < 300 else f"missed by {peak - 300:.0f} MB"))
+EOF
+log "saved $OUTDIR/bench-results-$SIZE.md"

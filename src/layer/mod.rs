@@ -264,7 +264,7 @@ pub fn read_layer(
         },
         check_diff,
     );
-    let mut tar = TarReader::new(ReadSkip(decoded));
+    let mut tar = TarReader::new(ReadSkip(BufReader::with_capacity(256 * 1024, decoded)));
     let mut changes = Vec::new();
     let ctx = |e: io::Error, tar: &TarReader<_>| {
         layer_err(format!(
@@ -304,7 +304,9 @@ pub fn read_layer(
         }
     }
     // Drain both streams to their ends before comparing digests.
-    let ReadSkip(decoded) = tar.into_inner();
+    let ReadSkip(buffered_tar) = tar.into_inner();
+    // Bytes already pulled into the buffer were hashed; `finish` hashes the rest.
+    let decoded = buffered_tar.into_inner();
     let (diff_actual, tar_bytes, budget) = decoded
         .finish()
         .map_err(|e| layer_err(format!("while draining: {e}")))?;

@@ -28,10 +28,15 @@ impl<R: Read> Read for ReadSkip<R> {
     }
 }
 impl<R: Read> Skip for ReadSkip<R> {
-    fn skip(&mut self, n: u64) -> io::Result<()> {
-        let copied = io::copy(&mut (&mut self.0).take(n), &mut io::sink())?;
-        if copied < n {
-            return Err(unexpected_eof());
+    fn skip(&mut self, mut n: u64) -> io::Result<()> {
+        let mut buf = [0u8; 32 * 1024];
+        while n > 0 {
+            let want = (buf.len() as u64).min(n) as usize;
+            let got = self.0.read(&mut buf[..want])?;
+            if got == 0 {
+                return Err(unexpected_eof());
+            }
+            n -= got as u64;
         }
         Ok(())
     }

@@ -6,7 +6,7 @@
 #
 #   small  ≈ 0.5 GB of files,  8 layers, ≈ 30k files (quick iteration)
 #   medium ≈ 2 GB of files,   12 layers, ≈ 100k files (the reference size)
-#   large  ≈ 8 GB of files,   12 layers, ≈ 120k files (adds the PyPI torch
+#   large  ≈ 8 GB of files,   12 layers (not yet measured; adds the PyPI torch
 #          wheel and its nvidia-* wheels, and duplicates them in a later layer)
 #
 # Contents: a Debian bookworm minbase rootfs (debootstrap), further Debian

@@ -8,7 +8,7 @@
 //! stream; callers read a bounded prefix ([`TarReader::read_data`]) and skip
 //! the rest ([`TarReader::skip_data`]).
 
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read};
 
 /// Largest GNU long-name/long-link or PAX record accepted (Go's cap after
 /// CVE-2022-2879).
@@ -27,16 +27,18 @@ impl<R: Read> Read for ReadSkip<R> {
         self.0.read(buf)
     }
 }
-impl<R: Read> Skip for ReadSkip<R> {
+impl<R: BufRead> Skip for ReadSkip<R> {
     fn skip(&mut self, mut n: u64) -> io::Result<()> {
-        let mut buf = [0u8; 32 * 1024];
+        // Consume straight out of the reader's buffer: no scratch copy, no
+        // per-call zeroing of a stack array.
         while n > 0 {
-            let want = (buf.len() as u64).min(n) as usize;
-            let got = self.0.read(&mut buf[..want])?;
-            if got == 0 {
+            let avail = self.0.fill_buf()?.len();
+            if avail == 0 {
                 return Err(unexpected_eof());
             }
-            n -= got as u64;
+            let take = (avail as u64).min(n) as usize;
+            self.0.consume(take);
+            n -= take as u64;
         }
         Ok(())
     }

@@ -11,6 +11,7 @@ use crate::classify::Rules;
 use crate::layer::display_path;
 use crate::layer::probe::DbKind;
 use crate::tree::Tree;
+use crate::units::shorten;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -412,7 +413,7 @@ pub fn compute(inp: Inputs) -> Breakdown {
     }
     required.sort_by_key(|g| std::cmp::Reverse(g.bytes));
 
-    let findings = findings(&wasted_by_layer_cat, &inp.created_by, &categories, tree);
+    let findings = findings(&wasted_by_layer_cat, &inp.created_by, &categories);
     let minimum_bytes = inp.final_bytes - removable_bytes;
     let minimum_compressed_bytes = inp.compressed_bytes.map(|c| {
         if inp.layer_bytes == 0 {
@@ -441,7 +442,6 @@ fn findings(
     wasted: &BTreeMap<(u32, Option<u32>), u64>,
     created_by: &[Option<String>],
     categories: &[CategoryInfo],
-    _tree: &Tree,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     let cmd = |l: u32| {
@@ -503,11 +503,7 @@ fn findings(
     out
 }
 
+/// History lines quoted in labels and findings are cut to this width.
 fn short(s: &str) -> String {
-    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if s.chars().count() > 80 {
-        format!("{}…", s.chars().take(79).collect::<String>())
-    } else {
-        s
-    }
+    shorten(s, 80)
 }

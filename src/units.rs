@@ -1,4 +1,5 @@
-//! Human-readable byte sizes (decimal units, as `docker images` prints them).
+//! Human-readable text for reports: byte sizes (decimal units, as `docker
+//! images` prints them) and shortened one-line commands.
 
 /// `1234567` → `"1.2 MB"`.
 pub fn human(bytes: u64) -> String {
@@ -19,9 +20,28 @@ pub fn human(bytes: u64) -> String {
     }
 }
 
+/// Collapse whitespace to single spaces and cut to `max` characters with `…`.
+pub fn shorten(s: &str, max: usize) -> String {
+    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if s.chars().count() <= max {
+        s
+    } else {
+        let mut out: String = s.chars().take(max - 1).collect();
+        out.push('…');
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::human;
+    use super::{human, shorten};
+
+    #[test]
+    fn shortens_one_line() {
+        assert_eq!(shorten("RUN  apt-get\n install", 80), "RUN apt-get install");
+        assert_eq!(shorten("a b c d e", 5), "a b …");
+    }
+
     #[test]
     fn formats() {
         assert_eq!(human(999), "999 B");

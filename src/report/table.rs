@@ -1,7 +1,7 @@
 //! Terminal renderer: comfy-table tables with human units.
 
 use crate::analysis::Analysis;
-use crate::units::human;
+use crate::units::{human, shorten};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, CellAlignment, Table};
 use std::io::{self, Write};
 
@@ -21,17 +21,6 @@ fn right_align(t: &mut Table, cols: &[usize]) {
         if let Some(col) = t.column_mut(c) {
             col.set_cell_alignment(CellAlignment::Right);
         }
-    }
-}
-
-fn shorten(s: &str, max: usize) -> String {
-    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if s.chars().count() <= max {
-        s
-    } else {
-        let mut out: String = s.chars().take(max - 1).collect();
-        out.push('…');
-        out
     }
 }
 

@@ -255,7 +255,8 @@ fetch_debs "${D_PYTHON[@]}"
 if [[ $SIZE != small ]]; then
     fetch_debs "${D_TOOLCHAIN[@]}" "${D_HEADERS[@]}" "$(linux_headers_pkg)"
 fi
-fetch_wheels "${W_SCI[@]}" "${W_DATA[@]}" "${W_WEB[@]}" "${W_ML[@]}" "$W_NUMPY_OLD"
+fetch_wheels "${W_SCI[@]}" "${W_DATA[@]}" "${W_WEB[@]}" "${W_ML[@]}"
+fetch_wheels "$W_NUMPY_OLD" # on its own: pip refuses two versions of one name in one call
 if [[ $SIZE == large ]]; then fetch_wheels "${W_TORCH[@]}"; fi
 
 rm -rf "$OCI" "$BUNDLE" "$OUTDIR/bench-oci.tar" "$OUTDIR/bench-docker.tar" "$OUTDIR/.built"

@@ -14,7 +14,7 @@ use crate::source::{Image, SourceKind};
 use crate::tree::Tree;
 use serde::Serialize;
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 
 /// Version of the JSON schema; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -123,7 +123,7 @@ pub fn build(
     let mut files = 0u64;
     let mut final_bytes = 0u64;
     let mut heap: BinaryHeap<Reverse<(u64, Vec<u8>, u32)>> = BinaryHeap::new();
-    let mut dirs: HashMap<Vec<u8>, u64> = HashMap::new();
+    let mut dirs: rustc_hash::FxHashMap<Vec<u8>, u64> = Default::default();
     let reached = tree.walk_final(|f| {
         if f.inode.is_none() {
             return;

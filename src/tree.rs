@@ -11,7 +11,7 @@
 
 use crate::layer::probe::FileFacts;
 use crate::layer::{display_path, ChangeKind, LayerChanges};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 type NodeId = u32;
 type InodeId = u32;
@@ -97,13 +97,13 @@ impl Tree {
     pub fn new() -> Tree {
         Tree {
             nodes: vec![Node {
-                kind: NodeKind::Dir(HashMap::new()),
+                kind: NodeKind::Dir(HashMap::default()),
                 layer: 0,
             }],
             inodes: Vec::new(),
             layers: Vec::new(),
             warnings: Vec::new(),
-            dive: HashMap::new(),
+            dive: HashMap::default(),
         }
     }
 
@@ -146,7 +146,7 @@ impl Tree {
                     if let Some(old) = other {
                         self.count_removed(old, layer, false);
                     }
-                    let id = self.new_node(NodeKind::Dir(HashMap::new()), layer);
+                    let id = self.new_node(NodeKind::Dir(HashMap::default()), layer);
                     self.children(cur).insert(seg.into(), id);
                     id
                 }
@@ -272,7 +272,7 @@ impl Tree {
                 self.layers[layer as usize].added += 1;
             }
             let kind = match &c.kind {
-                ChangeKind::Dir => NodeKind::Dir(HashMap::new()),
+                ChangeKind::Dir => NodeKind::Dir(HashMap::default()),
                 ChangeKind::File => {
                     self.inodes.push(Inode {
                         size: c.size,

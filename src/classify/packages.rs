@@ -6,7 +6,7 @@
 //! (bounded there) and never fail: malformed lines are skipped.
 
 use serde::Serialize;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// A package manager.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]

@@ -86,25 +86,18 @@ pub fn probe_file<R: Skip>(
             db: Some((kind, buf.into_boxed_slice())),
         }));
     }
-    // ELF probe: look at the head, then stream the rest through the probe.
+    // ELF probe: look at the head, then visit the rest straight out of the
+    // decoder's buffer (no scratch buffer, no copy).
     if size < 64 {
         return Ok(None);
     }
-    let mut buf = vec![0u8; 64 * 1024];
-    let first = tar.read_data(&mut buf[..64])?;
-    let Some(mut probe) = ElfProbe::start(&buf[..first], size) else {
+    let mut head = [0u8; 64];
+    let first = tar.read_data(&mut head)?;
+    let Some(mut probe) = ElfProbe::start(&head[..first], size) else {
         return Ok(None);
     };
-    probe.feed(0, &buf[..first]);
-    let mut offset = first as u64;
-    loop {
-        let n = tar.read_data(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        probe.feed(offset, &buf[..n]);
-        offset += n as u64;
-    }
+    probe.feed(0, &head[..first]);
+    tar.visit_data(|offset, chunk| probe.feed(offset, chunk))?;
     Ok(probe.finish().map(|elf| FileFacts {
         elf: Some(elf),
         db: None,

@@ -16,7 +16,7 @@ pub const MAX_EXTENSION: u64 = 1 << 20;
 
 /// A stream that can skip forward; plain readers read into a scratch buffer,
 /// seekable files seek.
-pub trait Skip: Read {
+pub trait Skip: BufRead {
     fn skip(&mut self, n: u64) -> io::Result<()>;
 }
 
@@ -25,6 +25,14 @@ pub struct ReadSkip<R>(pub R);
 impl<R: Read> Read for ReadSkip<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.0.read(buf)
+    }
+}
+impl<R: BufRead> BufRead for ReadSkip<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.0.fill_buf()
+    }
+    fn consume(&mut self, amt: usize) {
+        self.0.consume(amt)
     }
 }
 impl<R: BufRead> Skip for ReadSkip<R> {
@@ -85,6 +93,8 @@ pub struct TarReader<R> {
     /// Unread data bytes (incl. padding) of the current entry.
     pending: u64,
     pending_data: u64,
+    /// Data bytes of the current entry already consumed.
+    data_offset: u64,
     done: bool,
 }
 
@@ -95,6 +105,7 @@ impl<R: Skip> TarReader<R> {
             pos: 0,
             pending: 0,
             pending_data: 0,
+            data_offset: 0,
             done: false,
         }
     }
@@ -138,7 +149,27 @@ impl<R: Skip> TarReader<R> {
         self.pending_data -= got as u64;
         self.pending -= got as u64;
         self.pos += got as u64;
+        self.data_offset += got as u64;
         Ok(got)
+    }
+
+    /// Hand the rest of the current entry's data to `f` as `(offset within
+    /// the entry, chunk)`, straight out of the reader's buffer (no copy).
+    pub fn visit_data(&mut self, mut f: impl FnMut(u64, &[u8])) -> io::Result<()> {
+        while self.pending_data > 0 {
+            let buf = self.inner.fill_buf()?;
+            if buf.is_empty() {
+                return Err(unexpected_eof());
+            }
+            let take = (buf.len() as u64).min(self.pending_data) as usize;
+            f(self.data_offset, &buf[..take]);
+            self.inner.consume(take);
+            self.pending_data -= take as u64;
+            self.pending -= take as u64;
+            self.pos += take as u64;
+            self.data_offset += take as u64;
+        }
+        Ok(())
     }
 
     /// Skip whatever remains of the current entry (data and padding).
@@ -220,6 +251,7 @@ impl<R: Skip> TarReader<R> {
                 pax_size.unwrap_or(ustar_size)
             };
             self.pending_data = size;
+            self.data_offset = 0;
             self.pending = size
                 .checked_add(511)
                 .ok_or_else(|| invalid("entry size overflows"))?

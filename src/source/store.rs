@@ -218,6 +218,14 @@ impl Read for SeekSkipBuf {
         self.0.read(buf)
     }
 }
+impl io::BufRead for SeekSkipBuf {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.0.fill_buf()
+    }
+    fn consume(&mut self, amt: usize) {
+        self.0.consume(amt)
+    }
+}
 impl crate::layer::tarstream::Skip for SeekSkipBuf {
     fn skip(&mut self, n: u64) -> io::Result<()> {
         let n = i64::try_from(n).map_err(|_| io::Error::other("entry size overflows"))?;

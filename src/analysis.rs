@@ -124,7 +124,9 @@ pub fn build(
     let mut final_bytes = 0u64;
     let mut heap: BinaryHeap<Reverse<(u64, Vec<u8>, u32)>> = BinaryHeap::new();
     let mut dirs: rustc_hash::FxHashMap<Vec<u8>, u64> = Default::default();
+    let mut categories = breakdown::Accumulator::new(&tree, rules);
     let reached = tree.walk_final(|f| {
+        categories.file(&tree, f);
         if f.inode.is_none() {
             return;
         }
@@ -199,9 +201,8 @@ pub fn build(
         .iter()
         .map(|l| l.compressed_bytes)
         .sum::<Option<u64>>();
-    let bd = breakdown::compute(breakdown::Inputs {
+    let bd = categories.finish(breakdown::Inputs {
         tree: &tree,
-        rules,
         reached: &reached,
         final_bytes,
         layer_bytes,
@@ -213,6 +214,7 @@ pub fn build(
         warnings.extend(lc.warnings.iter().cloned());
     }
     warnings.extend(tree.warnings.iter().cloned());
+    crate::drop_later(tree);
 
     Analysis {
         schema_version: SCHEMA_VERSION,

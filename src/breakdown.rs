@@ -7,13 +7,16 @@
 //! category; wasted (hidden) bytes are attributed the same way, separately.
 
 use crate::classify::packages::{self, Manager, Package, PackageIndex};
+use crate::classify::PathTag;
 use crate::classify::Rules;
 use crate::layer::display_path;
 use crate::layer::probe::DbKind;
+use crate::tree::FinalFile;
 use crate::tree::Tree;
 use crate::units::shorten;
+use rustc_hash::FxHashMap as HashMap;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CategoryInfo {
@@ -96,27 +99,32 @@ pub struct Savings {
 /// Items listed per removable group before the rest are folded.
 const MAX_ITEMS: usize = 12;
 
-/// Build the package index from the database files visible in the final tree.
+/// Build the package index from the database files visible in the final
+/// tree (at their own paths), in path order.
 fn package_index(tree: &Tree) -> PackageIndex {
     let mut status: Option<HashMap<String, String>> = None;
     let mut lists = Vec::new();
     let mut records = Vec::new();
     let mut apk = None;
-    tree.walk_final(|f| {
-        let Some(ino) = f.inode else { return };
-        let inode = &tree.inodes[ino as usize];
+    for (ino, inode) in tree.inodes.iter().enumerate() {
+        let ino = ino as u32;
         let Some((kind, data)) = inode.facts.as_ref().and_then(|x| x.db.as_ref()) else {
-            return;
+            continue;
         };
+        if tree.file_at(&inode.path) != Some(ino) {
+            continue; // deleted or replaced later
+        }
         match kind {
             DbKind::DpkgStatus => {
                 status = Some(packages::parse_dpkg_status(data).into_iter().collect())
             }
-            DbKind::DpkgList => lists.push((f.path.to_vec(), ino)),
-            DbKind::PythonRecord => records.push((f.path.to_vec(), ino)),
+            DbKind::DpkgList => lists.push((&inode.path[..], ino)),
+            DbKind::PythonRecord => records.push((&inode.path[..], ino)),
             DbKind::ApkInstalled => apk = Some(ino),
         }
-    });
+    }
+    lists.sort_unstable();
+    records.sort_unstable();
     let mut index = PackageIndex::default();
     let db = |ino: u32| {
         tree.inodes[ino as usize]
@@ -127,7 +135,7 @@ fn package_index(tree: &Tree) -> PackageIndex {
             .unwrap_or(&[])
     };
     for (path, ino) in lists {
-        let Some(name) = packages::dpkg_list_package(&path) else {
+        let Some(name) = packages::dpkg_list_package(path) else {
             continue;
         };
         let version = match &status {
@@ -146,7 +154,7 @@ fn package_index(tree: &Tree) -> PackageIndex {
         index.add(pkg, packages::parse_dpkg_list(db(ino)));
     }
     for (path, ino) in records {
-        let Some((name, version, root)) = packages::record_meta(&path) else {
+        let Some((name, version, root)) = packages::record_meta(path) else {
             continue;
         };
         let pkg = Package {
@@ -171,11 +179,21 @@ fn package_index(tree: &Tree) -> PackageIndex {
     index
 }
 
-/// Label for a file not owned by a package: its first directories.
-fn prefix_label(path: &[u8]) -> String {
-    let parts: Vec<&[u8]> = path.split(|&b| b == b'/').collect();
-    let keep = parts.len().saturating_sub(1).clamp(1, 3);
-    display_path(&parts[..keep].join(&b'/'))
+/// The part of a path that labels a file not owned by a package: its first
+/// directories (at most three, at least one).
+fn prefix_of(path: &[u8]) -> &[u8] {
+    let dirs = path.iter().filter(|&&b| b == b'/').count();
+    let keep = dirs.clamp(1, 3);
+    let mut seen = 0;
+    for (i, &b) in path.iter().enumerate() {
+        if b == b'/' {
+            seen += 1;
+            if seen == keep {
+                return &path[..i];
+            }
+        }
+    }
+    path
 }
 
 #[derive(Default)]
@@ -183,6 +201,56 @@ struct Acc {
     bytes: u64,
     files: u64,
     layers: BTreeSet<u32>,
+}
+
+impl Acc {
+    fn add(&mut self, bytes: u64, layer: u32) {
+        self.bytes += bytes;
+        self.files += 1;
+        self.layers.insert(layer);
+    }
+    fn merge(&mut self, o: Acc) {
+        self.bytes += o.bytes;
+        self.files += o.files;
+        self.layers.extend(o.layers);
+    }
+}
+
+/// Per-category savings items: files owned by a package are grouped by the
+/// package, the rest by path prefix (keys borrowed until a new one is seen).
+#[derive(Default)]
+struct Items {
+    by_package: HashMap<usize, Acc>,
+    by_prefix: HashMap<Box<[u8]>, Acc>,
+}
+
+impl Items {
+    fn entry(&mut self, owner: Option<usize>, path: &[u8]) -> &mut Acc {
+        match owner {
+            Some(o) => self.by_package.entry(o).or_default(),
+            None => {
+                let prefix = prefix_of(path);
+                if !self.by_prefix.contains_key(prefix) {
+                    self.by_prefix.insert(prefix.into(), Acc::default());
+                }
+                self.by_prefix.get_mut(prefix).expect("just inserted")
+            }
+        }
+    }
+
+    /// Items by label (a package name or `/prefix`), merged where labels meet.
+    fn into_labelled(self, index: &PackageIndex) -> BTreeMap<String, Acc> {
+        let mut out: BTreeMap<String, Acc> = BTreeMap::new();
+        for (o, a) in self.by_package {
+            out.entry(index.packages[o].name.clone())
+                .or_default()
+                .merge(a);
+        }
+        for (p, a) in self.by_prefix {
+            out.entry(display_path(&p)).or_default().merge(a);
+        }
+        out
+    }
 }
 
 /// Everything stage 4b produces.
@@ -194,7 +262,6 @@ pub struct Breakdown {
 
 pub struct Inputs<'a> {
     pub tree: &'a Tree,
-    pub rules: &'a Rules,
     pub reached: &'a [bool],
     pub final_bytes: u64,
     pub layer_bytes: u64,
@@ -202,77 +269,146 @@ pub struct Inputs<'a> {
     pub created_by: Vec<Option<String>>,
 }
 
-pub fn compute(inp: Inputs) -> Breakdown {
-    let Inputs {
-        tree,
-        rules,
-        reached,
-        ..
-    } = inp;
-    let index = package_index(tree);
-    let ncat = rules.categories.len();
-    let mut cat_final: Vec<Acc> = (0..ncat).map(|_| Acc::default()).collect();
-    let mut cat_wasted = vec![0u64; ncat];
-    let mut items: Vec<BTreeMap<String, Acc>> = (0..ncat).map(|_| BTreeMap::new()).collect();
-    let mut pkg_acc: Vec<(u64, u64, HashMap<usize, u64>)> =
-        vec![(0, 0, HashMap::new()); index.packages.len()];
-    let debug = rules.debug();
-    let mut path_buf = String::new();
+/// Categories, packages and savings, accumulated one final file at a time
+/// (fed by the analysis stage's single walk of the final tree).
+pub struct Accumulator<'r> {
+    rules: &'r Rules,
+    index: PackageIndex,
+    /// Best package-rule category of each package, computed once.
+    package_class: Vec<Option<usize>>,
+    cat_final: Vec<Acc>,
+    items: Vec<Items>,
+    pkg_acc: Vec<(u64, u64, HashMap<usize, u64>)>,
+}
 
-    let mut classify = |path: &[u8], size: u64, ino: Option<u32>| -> (usize, u64, Option<usize>) {
-        let owner = index.owner_of(path);
-        path_buf.clear();
-        path_buf.push('/');
-        path_buf.push_str(&String::from_utf8_lossy(path));
-        let cat = rules.classify(&path_buf, owner.map(|o| index.packages[o].name.as_str()));
-        let strip = ino
-            .and_then(|i| tree.inodes[i as usize].facts.as_ref())
+impl<'r> Accumulator<'r> {
+    /// Index the packages of the final filesystem; call before the walk.
+    pub fn new(tree: &Tree, rules: &'r Rules) -> Accumulator<'r> {
+        let index = package_index(tree);
+        let ncat = rules.categories.len();
+        Accumulator {
+            package_class: index
+                .packages
+                .iter()
+                .map(|p| rules.classify_package(&p.name))
+                .collect(),
+            pkg_acc: vec![(0, 0, HashMap::default()); index.packages.len()],
+            index,
+            rules,
+            cat_final: (0..ncat).map(|_| Acc::default()).collect(),
+            items: (0..ncat).map(|_| Items::default()).collect(),
+        }
+    }
+
+    /// Category (path rules via the tag, package rules via the owner) and
+    /// strippable ELF bytes of a file.
+    fn classify(
+        &self,
+        tree: &Tree,
+        path: &[u8],
+        tag: PathTag,
+        size: u64,
+        ino: u32,
+    ) -> (usize, u64, Option<usize>) {
+        let owner = self.index.owner_of(path);
+        let cat = self
+            .rules
+            .pick(
+                self.rules.tag_category(tag),
+                owner.and_then(|o| self.package_class[o]),
+            )
+            .unwrap_or(self.rules.other());
+        let strip = tree.inodes[ino as usize]
+            .facts
+            .as_ref()
             .and_then(|f| f.elf)
             .map_or(0, |e| e.strippable_bytes.min(size));
         (cat, strip, owner)
-    };
+    }
 
-    tree.walk_final(|f| {
+    /// Account one visible path of the final filesystem.
+    pub fn file(&mut self, tree: &Tree, f: &FinalFile) {
         let Some(ino) = f.inode else { return };
-        let (cat, strip, owner) = classify(f.path, f.bytes, Some(ino));
-        let label = owner
-            .map(|o| index.packages[o].name.clone())
-            .unwrap_or_else(|| prefix_label(f.path));
+        let (cat, strip, owner) = self.classify(tree, f.path, f.tag, f.bytes, ino);
+        let debug = self.rules.debug();
         let rest = f.bytes - strip;
         for (c, b) in [(cat, rest), (debug, strip)] {
+            // The file's own category always gets the file; debug-symbols
+            // only when there are strippable bytes.
             if b == 0 && !(c == cat && strip == 0) {
                 continue;
             }
-            let a = &mut cat_final[c];
+            let a = &mut self.cat_final[c];
             a.bytes += b;
             a.layers.insert(f.layer);
-            let it = items[c].entry(label.clone()).or_default();
-            it.bytes += b;
-            it.files += 1;
-            it.layers.insert(f.layer);
+            self.items[c].entry(owner, f.path).add(b, f.layer);
         }
-        cat_final[cat].files += 1;
+        self.cat_final[cat].files += 1;
         if let Some(o) = owner {
-            let p = &mut pkg_acc[o];
+            let p = &mut self.pkg_acc[o];
             p.0 += f.bytes;
             p.1 += 1;
             *p.2.entry(cat).or_default() += rest;
             *p.2.entry(debug).or_default() += strip;
         }
-    });
-    let mut wasted_by_layer_cat: BTreeMap<(u32, Option<u32>), u64> = BTreeMap::new();
-    for (i, inode) in tree.inodes.iter().enumerate() {
-        if reached[i] || inode.size == 0 {
-            continue;
-        }
-        let (cat, strip, _) = classify(&inode.path, inode.size, Some(i as u32));
-        cat_wasted[cat] += inode.size - strip;
-        cat_wasted[debug] += strip;
-        *wasted_by_layer_cat
-            .entry((inode.layer, inode.hidden_by))
-            .or_default() += inode.size;
     }
 
+    /// Wasted bytes per category, the package table and the savings breakdown.
+    pub fn finish(self, inp: Inputs) -> Breakdown {
+        let (tree, reached) = (inp.tree, inp.reached);
+        let ncat = self.rules.categories.len();
+        let debug = self.rules.debug();
+        let mut cat_wasted = vec![0u64; ncat];
+        let mut wasted_by_layer_cat: BTreeMap<(u32, Option<u32>), u64> = BTreeMap::new();
+        for (i, inode) in tree.inodes.iter().enumerate() {
+            if reached[i] || inode.size == 0 {
+                continue;
+            }
+            let (cat, strip, _) = self.classify(tree, &inode.path, inode.tag, inode.size, i as u32);
+            cat_wasted[cat] += inode.size - strip;
+            cat_wasted[debug] += strip;
+            *wasted_by_layer_cat
+                .entry((inode.layer, inode.hidden_by))
+                .or_default() += inode.size;
+        }
+        let Accumulator {
+            rules,
+            index,
+            cat_final,
+            items,
+            pkg_acc,
+            ..
+        } = self;
+        let items: Vec<BTreeMap<String, Acc>> = items
+            .into_iter()
+            .map(|it| it.into_labelled(&index))
+            .collect();
+        let out = finish(
+            inp,
+            rules,
+            &index,
+            cat_final,
+            cat_wasted,
+            items,
+            &pkg_acc,
+            wasted_by_layer_cat,
+        );
+        crate::drop_later(index);
+        out
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    inp: Inputs,
+    rules: &Rules,
+    index: &PackageIndex,
+    cat_final: Vec<Acc>,
+    cat_wasted: Vec<u64>,
+    mut items: Vec<BTreeMap<String, Acc>>,
+    pkg_acc: &[(u64, u64, HashMap<usize, u64>)],
+    wasted_by_layer_cat: BTreeMap<(u32, Option<u32>), u64>,
+) -> Breakdown {
     let categories: Vec<CategoryInfo> = rules
         .categories
         .iter()
@@ -293,7 +429,7 @@ pub fn compute(inp: Inputs) -> Breakdown {
     let mut pkgs: Vec<PackageInfo> = index
         .packages
         .iter()
-        .zip(&pkg_acc)
+        .zip(pkg_acc)
         .map(|(p, (bytes, files, cats))| PackageInfo {
             manager: p.manager,
             name: p.name.clone(),
@@ -365,8 +501,8 @@ pub fn compute(inp: Inputs) -> Breakdown {
     let hidden_bytes = inp.layer_bytes - inp.final_bytes;
     if hidden_bytes > 0 {
         let mut per_layer: BTreeMap<u32, (u64, u64)> = BTreeMap::new();
-        for (i, inode) in tree.inodes.iter().enumerate() {
-            if !reached[i] && inode.size > 0 {
+        for (i, inode) in inp.tree.inodes.iter().enumerate() {
+            if !inp.reached[i] && inode.size > 0 {
                 let e = per_layer.entry(inode.layer).or_default();
                 e.0 += inode.size;
                 e.1 += 1;

@@ -22,3 +22,14 @@ pub mod units;
 
 pub use error::{Error, Result};
 pub use run::{analyze, AnalyzeOptions};
+
+/// Free a large structure (the size tree, decoded layer changes, package
+/// index: hundreds of thousands of small allocations) on a background thread,
+/// so the caller goes on to render while the allocator works on the other
+/// core.
+pub(crate) fn drop_later<T: Send + 'static>(value: T) {
+    // If no thread can be started, the closure and the value drop right here.
+    let _ = std::thread::Builder::new()
+        .name("imgaudit-drop".into())
+        .spawn(move || drop(value));
+}

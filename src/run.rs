@@ -3,9 +3,9 @@
 //! manifest order and build the analysis.
 
 use crate::analysis::{self, Analysis, Detail};
-use crate::classify::Rules;
+use crate::classify::{PathTag, Rules, NO_TAG};
 use crate::error::{Error, Result};
-use crate::layer::{self, LayerChanges, Limits, Verify};
+use crate::layer::{self, ChangeKind, LayerChanges, Limits, Verify};
 use crate::source::{self, ImageRef, ResolveOptions};
 use crate::tree::Tree;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -59,12 +59,62 @@ pub fn analyze(
 ) -> Result<Analysis> {
     let rules = Rules::load(&opts.rule_files)?;
     let image = source::open(reference, &opts.resolve)?;
-    let mut layers = decode_layers(&image, opts, progress)?;
-    let mut tree = Tree::new();
-    for lc in &mut layers {
-        tree.apply(lc);
+    let n = image.layers.len();
+    let stack = Mutex::new(Stack {
+        tree: Tree::new(),
+        next: 0,
+        ready: (0..n).map(|_| None).collect(),
+        applied: Vec::with_capacity(n),
+    });
+    // On the worker that decoded it, each layer gets its path-rule tags
+    // (package rules need the final package index and come later), then is
+    // stacked as soon as every layer below it is: most of the stacking
+    // overlaps the decoding of the remaining layers.
+    decode_layers_then(&image, opts, progress, |lc| {
+        let tags = tag_changes(&rules, &lc);
+        let mut s = stack.lock().unwrap_or_else(|e| e.into_inner());
+        let i = lc.index;
+        s.ready[i] = Some((lc, tags));
+        s.stack_ready();
+    })?;
+    let Stack { tree, applied, .. } = stack.into_inner().unwrap_or_else(|e| e.into_inner());
+    let a = analysis::build(&image, &applied, tree, opts.detail, &rules);
+    crate::drop_later(applied);
+    Ok(a)
+}
+
+/// The size tree being built while layers decode: layers wait in `ready`
+/// until every layer below them has been stacked.
+struct Stack {
+    tree: Tree,
+    next: usize,
+    ready: Vec<Option<(LayerChanges, Vec<PathTag>)>>,
+    applied: Vec<LayerChanges>,
+}
+
+impl Stack {
+    fn stack_ready(&mut self) {
+        while let Some((mut lc, tags)) = self.ready.get_mut(self.next).and_then(Option::take) {
+            self.tree.apply_tagged(&mut lc, &tags);
+            // Spent: the tree holds what it needs (paths, facts); free the
+            // rest now rather than holding every layer's entries to the end.
+            lc.changes = Vec::new();
+            self.applied.push(lc);
+            self.next += 1;
+        }
     }
-    Ok(analysis::build(&image, &layers, tree, opts.detail, &rules))
+}
+
+/// Path-rule tags for a layer's files and hardlinks (one per change).
+fn tag_changes(rules: &Rules, lc: &LayerChanges) -> Vec<PathTag> {
+    let mut buf = String::new();
+    lc.changes
+        .iter()
+        .map(|c| match c.kind {
+            ChangeKind::File | ChangeKind::Hardlink(_) => rules.path_tag(&c.path, &mut buf),
+            _ => NO_TAG,
+        })
+        .collect()
 }
 
 /// Decode every layer once, in parallel, largest first.
@@ -73,6 +123,17 @@ pub fn decode_layers(
     opts: &AnalyzeOptions,
     progress: &dyn Progress,
 ) -> Result<Vec<LayerChanges>> {
+    decode_layers_then(image, opts, progress, |lc| lc)
+}
+
+/// [`decode_layers`], running `then` on each decoded layer on the worker
+/// that decoded it (per-layer work that should not wait for the others).
+pub fn decode_layers_then<T: Send>(
+    image: &source::Image,
+    opts: &AnalyzeOptions,
+    progress: &dyn Progress,
+    then: impl Fn(LayerChanges) -> T + Sync,
+) -> Result<Vec<T>> {
     let n = image.layers.len();
     let mut opened = Vec::with_capacity(n);
     for i in 0..n {
@@ -83,8 +144,7 @@ pub fn decode_layers(
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(opened[i].as_ref().map_or(0, |(_, s)| *s)));
 
-    let results: Vec<Mutex<Option<Result<LayerChanges>>>> =
-        (0..n).map(|_| Mutex::new(None)).collect();
+    let results: Vec<Mutex<Option<Result<T>>>> = (0..n).map(|_| Mutex::new(None)).collect();
     let failed = AtomicBool::new(false);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.jobs.unwrap_or(0))
@@ -94,7 +154,8 @@ pub fn decode_layers(
     pool.scope_fifo(|s| {
         for &i in &order {
             let (reader, _) = opened[i].take().expect("each layer opened once");
-            let (results, failed, spec, advance) = (&results, &failed, &image.layers[i], &advance);
+            let (results, failed, spec, advance, then) =
+                (&results, &failed, &image.layers[i], &advance, &then);
             s.spawn_fifo(move |_| {
                 if failed.load(Ordering::Relaxed) {
                     return;
@@ -104,6 +165,7 @@ pub fn decode_layers(
                 if r.is_err() {
                     failed.store(true, Ordering::Relaxed);
                 }
+                let r = r.map(then);
                 *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
             });
         }

@@ -9,6 +9,7 @@
 //! bytes) or not (wasted bytes, charged to the layer that wrote it), which is
 //! why `Σ layer file bytes = final bytes + wasted bytes` holds exactly.
 
+use crate::classify::{PathTag, NO_TAG};
 use crate::layer::probe::FileFacts;
 use crate::layer::{display_path, ChangeKind, LayerChanges};
 use rustc_hash::FxHashMap as HashMap;
@@ -27,6 +28,8 @@ struct Node {
     kind: NodeKind,
     /// Layer that last wrote this path.
     layer: u32,
+    /// Opaque per-entry tag handed in with the layer (path classification).
+    tag: PathTag,
 }
 
 /// A regular file's content: the unit bytes are counted in.
@@ -39,6 +42,8 @@ pub struct Inode {
     pub facts: Option<Box<FileFacts>>,
     /// The layer whose whiteout, opaque marker or replacement last hid a path to it.
     pub hidden_by: Option<u32>,
+    /// Tag of the entry that created the inode.
+    pub tag: PathTag,
 }
 
 /// Per-layer counters filled while stacking.
@@ -83,6 +88,8 @@ pub struct FinalFile<'a> {
     pub bytes: u64,
     pub inode: Option<InodeId>,
     pub layer: u32,
+    /// Tag of the entry that last wrote this path.
+    pub tag: PathTag,
 }
 
 const ROOT: NodeId = 0;
@@ -99,6 +106,7 @@ impl Tree {
             nodes: vec![Node {
                 kind: NodeKind::Dir(HashMap::default()),
                 layer: 0,
+                tag: NO_TAG,
             }],
             inodes: Vec::new(),
             layers: Vec::new(),
@@ -125,8 +133,20 @@ impl Tree {
         Some(cur)
     }
 
+    /// The inode of the regular file (or hardlink) visible at `path`.
+    pub fn file_at(&self, path: &[u8]) -> Option<InodeId> {
+        match self.nodes[self.lookup(path)? as usize].kind {
+            NodeKind::File(ino) => Some(ino),
+            _ => None,
+        }
+    }
+
     fn new_node(&mut self, kind: NodeKind, layer: u32) -> NodeId {
-        self.nodes.push(Node { kind, layer });
+        self.nodes.push(Node {
+            kind,
+            layer,
+            tag: NO_TAG,
+        });
         (self.nodes.len() - 1) as NodeId
     }
 
@@ -203,6 +223,12 @@ impl Tree {
 
     /// Apply one layer on top of the tree (its probe facts move into the inodes).
     pub fn apply(&mut self, lc: &mut LayerChanges) {
+        self.apply_tagged(lc, &[]);
+    }
+
+    /// [`Tree::apply`], carrying `tags[i]` (one per change; missing = [`NO_TAG`])
+    /// on the path and inode change `i` creates.
+    pub fn apply_tagged(&mut self, lc: &mut LayerChanges, tags: &[PathTag]) {
         let layer = self.layers.len() as u32;
         self.layers.push(LayerStats::default());
         // 1. opaque markers, 2. whiteouts: both act on lower layers only.
@@ -239,13 +265,14 @@ impl Tree {
             }
         }
         // 3. additions in tar order.
-        for c in &mut lc.changes {
+        for (i, c) in lc.changes.iter_mut().enumerate() {
+            let tag = tags.get(i).copied().unwrap_or(NO_TAG);
             if matches!(c.kind, ChangeKind::Opaque | ChangeKind::Whiteout) {
                 continue;
             }
             let (parent, name_start) = self.parent_dir(&c.path, layer);
-            let name = &c.path[name_start..];
-            let existing = self.children(parent).get(name).copied();
+            let name: Box<[u8]> = c.path[name_start..].into();
+            let existing = self.children(parent).get(&name).copied();
             let is_dir = c.kind == ChangeKind::Dir;
             if let Some(old) = existing {
                 let old_node = &self.nodes[old as usize];
@@ -262,6 +289,7 @@ impl Tree {
                 if is_dir && old_is_dir {
                     // Directory over directory: attributes replaced, children kept.
                     self.nodes[old as usize].layer = layer;
+                    self.nodes[old as usize].tag = tag;
                     continue;
                 }
                 if !is_dir && old_node.layer != layer {
@@ -271,28 +299,30 @@ impl Tree {
             } else if !is_dir {
                 self.layers[layer as usize].added += 1;
             }
-            let kind = match &c.kind {
+            let kind = match std::mem::replace(&mut c.kind, ChangeKind::Other) {
                 ChangeKind::Dir => NodeKind::Dir(HashMap::default()),
                 ChangeKind::File => {
+                    self.layers[layer as usize].file_bytes += c.size;
+                    self.dive_add(&c.path, c.size);
                     self.inodes.push(Inode {
                         size: c.size,
                         layer,
-                        path: c.path.clone(),
+                        // The change is spent once applied: its path moves here.
+                        path: std::mem::take(&mut c.path),
                         facts: c.facts.take(),
                         hidden_by: None,
+                        tag,
                     });
-                    self.layers[layer as usize].file_bytes += c.size;
-                    self.dive_add(&c.path, c.size);
                     NodeKind::File((self.inodes.len() - 1) as InodeId)
                 }
                 ChangeKind::Hardlink(target) => {
-                    match self.lookup(target).map(|t| &self.nodes[t as usize].kind) {
+                    match self.lookup(&target).map(|t| &self.nodes[t as usize].kind) {
                         Some(NodeKind::File(ino)) => NodeKind::File(*ino),
                         _ => {
                             self.warnings.push(format!(
                             "layer {layer}: hardlink {} points to {}, which does not exist (yet); counted as an empty file",
                             display_path(&c.path),
-                            display_path(target)
+                            display_path(&target)
                         ));
                             self.inodes.push(Inode {
                                 size: 0,
@@ -300,6 +330,7 @@ impl Tree {
                                 path: c.path.clone(),
                                 facts: None,
                                 hidden_by: None,
+                                tag,
                             });
                             NodeKind::File((self.inodes.len() - 1) as InodeId)
                         }
@@ -309,7 +340,8 @@ impl Tree {
                 _ => NodeKind::Other,
             };
             let id = self.new_node(kind, layer);
-            self.children(parent).insert(name.into(), id);
+            self.nodes[id as usize].tag = tag;
+            self.children(parent).insert(name, id);
         }
     }
 
@@ -356,6 +388,7 @@ impl Tree {
                         },
                         inode: Some(ino),
                         layer: node.layer,
+                        tag: node.tag,
                     });
                 }
                 _ => f(&FinalFile {
@@ -363,6 +396,7 @@ impl Tree {
                     bytes: 0,
                     inode: None,
                     layer: node.layer,
+                    tag: node.tag,
                 }),
             }
             path.truncate(len);

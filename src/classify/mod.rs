@@ -154,6 +154,16 @@ impl Rules {
                 ..Default::default()
             });
         }
+        if defs.len() >= NO_TAG as usize {
+            return Err(Error::malformed(
+                "rules",
+                format!(
+                    "{} categories; at most {} are supported",
+                    defs.len(),
+                    NO_TAG - 1
+                ),
+            ));
+        }
         let mut categories = Vec::new();
         let (mut pb, mut nb, mut kb) = (
             GlobSetBuilder::new(),
@@ -218,37 +228,77 @@ impl Rules {
     }
 
     /// The category of a file at absolute `path` owned by `package` (if known).
+    /// The category for a file at `path` owned by `package` (if any): the
+    /// highest-priority match over path globs, file-name globs and package
+    /// globs, ties going to the category defined first; `other` when nothing
+    /// matches.
     pub fn classify(&self, path: &str, package: Option<&str>) -> usize {
-        let mut best: Option<usize> = None;
-        let mut consider = |c: usize| {
-            best = Some(match best {
-                Some(b)
-                    if (self.categories[b].priority, std::cmp::Reverse(b))
-                        >= (self.categories[c].priority, std::cmp::Reverse(c)) =>
-                {
-                    b
-                }
-                _ => c,
-            });
-        };
+        let by_package = package.and_then(|p| self.classify_package(p));
+        self.pick(self.classify_path(path), by_package)
+            .unwrap_or(self.other)
+    }
+
+    /// The better of two candidate categories (higher priority, then the one
+    /// defined first). `classify` = `pick(classify_path, classify_package)`,
+    /// so the two halves can be computed at different times.
+    pub fn pick(&self, a: Option<usize>, b: Option<usize>) -> Option<usize> {
+        match (a, b) {
+            (Some(a), Some(b)) => {
+                let key = |c: usize| (self.categories[c].priority, std::cmp::Reverse(c));
+                Some(if key(a) >= key(b) { a } else { b })
+            }
+            (a, None) => a,
+            (None, b) => b,
+        }
+    }
+
+    /// Best match over the path and file-name globs only.
+    pub fn classify_path(&self, path: &str) -> Option<usize> {
+        let mut best = None;
         for m in self.paths.matches(path) {
-            consider(self.path_cat[m]);
+            best = self.pick(best, Some(self.path_cat[m]));
         }
         let name = Path::new(path)
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or(path);
         for m in self.names.matches(name) {
-            consider(self.name_cat[m]);
+            best = self.pick(best, Some(self.name_cat[m]));
         }
-        if let Some(p) = package {
-            for m in self.packages.matches(p) {
-                consider(self.package_cat[m]);
-            }
+        best
+    }
+
+    /// Best match over the package-name globs only.
+    pub fn classify_package(&self, package: &str) -> Option<usize> {
+        let mut best = None;
+        for m in self.packages.matches(package) {
+            best = self.pick(best, Some(self.package_cat[m]));
         }
-        best.unwrap_or(self.other)
+        best
+    }
+
+    /// [`Rules::classify_path`] of a tar path (normalised, no leading `/`),
+    /// packed into a [`PathTag`] the size tree can carry per entry.
+    pub fn path_tag(&self, path: &[u8], buf: &mut String) -> PathTag {
+        buf.clear();
+        buf.push('/');
+        buf.push_str(&String::from_utf8_lossy(path));
+        match self.classify_path(buf) {
+            Some(c) => c as PathTag,
+            None => NO_TAG,
+        }
+    }
+
+    /// The category a [`PathTag`] stands for (`None` for [`NO_TAG`]).
+    pub fn tag_category(&self, tag: PathTag) -> Option<usize> {
+        (tag != NO_TAG).then_some(tag as usize)
     }
 }
+
+/// A path's category by path rules alone, computed per layer on the decode
+/// workers and carried by the size tree ([`NO_TAG`]: no path rule matched).
+pub type PathTag = u16;
+pub const NO_TAG: PathTag = PathTag::MAX;
 
 fn merge(into: &mut RuleDef, d: RuleDef) {
     macro_rules! take {

@@ -5,8 +5,8 @@
 //! (`/lib/apk/db/installed`). They work on the bytes the layer stage captured
 //! (bounded there) and never fail: malformed lines are skipped.
 
-use serde::Serialize;
 use rustc_hash::FxHashMap as HashMap;
+use serde::Serialize;
 
 /// A package manager.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]

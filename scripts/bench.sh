@@ -20,7 +20,8 @@
 #    and benches/floor.rs (flate2 + zlib-rs, imgaudit's own decoder).
 # 4. Prints a Markdown report (also saved as OUTDIR/bench-results-SIZE.md):
 #    command, median s, min–max s, peak RSS MB, ratio to the zlib-rs floor,
-#    and the two targets (verified analyze ≤ 1.25× floor; peak RSS < 300 MB).
+#    the two targets (verified analyze ≤ 1.25× floor; peak RSS < 300 MB) and the
+#    classification overhead (verified analyze against --sizes-only; ≤ 10%).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -84,6 +85,7 @@ NAMES=(
     "imgaudit oci-archive --verify full"
     "imgaudit oci layout dir (verified)"
     "imgaudit docker-archive (verified)"
+    "imgaudit oci-archive --sizes-only (no classification)"
     "floor: pigz -dc, 2 at a time"
     "floor: gzip -dc, 2 at a time"
     "floor: zlib-rs (benches/floor.rs), 2 threads"
@@ -94,12 +96,14 @@ CMDS=(
     "$BIN analyze $IMG_OCI_ARCHIVE -q --format json --verify full"
     "$BIN analyze oci:$OUTDIR/oci -q --format json"
     "$BIN analyze docker-archive:$OUTDIR/bench-docker.tar -q --format json"
+    "$BIN analyze $IMG_OCI_ARCHIVE -q --format json --sizes-only"
     "xargs -a $BLOBS -P2 -n1 pigz -dc >/dev/null"
     "xargs -a $BLOBS -P2 -n1 gzip -dc >/dev/null"
     "$FLOOR --oci $OUTDIR/oci"
 )
-FLOOR_IDX=7
+FLOOR_IDX=8
 VERIFIED_IDX=0
+SIZES_ONLY_IDX=5
 
 load1() { cut -d' ' -f1 /proc/loadavg; }
 waited=0
@@ -141,7 +145,7 @@ COMMIT=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo "not a git
 if [[ $COMMIT != "not a git checkout" ]] && [[ -n $(cd "$ROOT" && git status --porcelain -- src Cargo.lock) ]]; then
     COMMIT="$COMMIT (src/ or Cargo files modified)"
 fi
-export SIZE OUTDIR BIN FLOOR FLOOR_IDX VERIFIED_IDX COMMIT LOAD_BEFORE LOAD_AFTER RUNS TARGET
+export SIZE OUTDIR BIN FLOOR FLOOR_IDX VERIFIED_IDX SIZES_ONLY_IDX COMMIT LOAD_BEFORE LOAD_AFTER RUNS TARGET
 python3 - "$HF_JSON" "$RSS_FILE" "$OUTDIR/analysis-$SIZE.json" "$OUTDIR/bench-image.txt" \
     "$CMD_FILE" <<'EOF' | tee "$OUTDIR/bench-results-$SIZE.md"
 import json, os, platform, sys
@@ -178,6 +182,9 @@ ratio = hf[vi]["median"] / floor
 peak = max(kb for (name, _), kb in zip(cmds, rss) if name.startswith("imgaudit")) / 1024
 print(f"- target 1 (verified analyze ≤ 1.25× zlib-rs floor): {ratio:.2f}× — "
       + ("met" if ratio <= 1.25 else f"missed by {(ratio/1.25 - 1)*100:.0f}%"))
+so = hf[int(e["SIZES_ONLY_IDX"])]["median"]
+print(f"- classification overhead (verified vs --sizes-only, target ≤ 10%): "
+      f"{(hf[vi]['median'] / so - 1) * 100:.1f}%")
 print(f"- target 2 (peak RSS < 300 MB, {t['files']:,} files): {peak:.0f} MB (largest imgaudit run) — "
       + ("met" if peak < 300 else f"missed by {peak - 300:.0f} MB"))
 EOF

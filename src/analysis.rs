@@ -31,7 +31,8 @@ pub struct Analysis {
     /// Every final byte in exactly one category (see docs/CATEGORIES.md).
     pub categories: Vec<CategoryInfo>,
     pub packages: Vec<PackageInfo>,
-    pub savings: Savings,
+    /// `None` when classification was skipped (`--sizes-only`).
+    pub savings: Option<Savings>,
     pub warnings: Vec<String>,
 }
 
@@ -118,15 +119,17 @@ pub fn build(
     layers: &[LayerChanges],
     mut tree: Tree,
     detail: Detail,
-    rules: &Rules,
+    rules: Option<&Rules>,
 ) -> Analysis {
     let mut files = 0u64;
     let mut final_bytes = 0u64;
     let mut heap: BinaryHeap<Reverse<(u64, Vec<u8>, u32)>> = BinaryHeap::new();
     let mut dirs: rustc_hash::FxHashMap<Vec<u8>, u64> = Default::default();
-    let mut categories = breakdown::Accumulator::new(&tree, rules);
+    let mut categories = rules.map(|r| breakdown::Accumulator::new(&tree, r));
     let reached = tree.walk_final(|f| {
-        categories.file(&tree, f);
+        if let Some(c) = categories.as_mut() {
+            c.file(&tree, f);
+        }
         if f.inode.is_none() {
             return;
         }
@@ -201,14 +204,20 @@ pub fn build(
         .iter()
         .map(|l| l.compressed_bytes)
         .sum::<Option<u64>>();
-    let bd = categories.finish(breakdown::Inputs {
-        tree: &tree,
-        reached: &reached,
-        final_bytes,
-        layer_bytes,
-        compressed_bytes,
-        created_by: image.layers.iter().map(|l| l.created_by.clone()).collect(),
+    let bd = categories.map(|c| {
+        c.finish(breakdown::Inputs {
+            tree: &tree,
+            reached: &reached,
+            final_bytes,
+            layer_bytes,
+            compressed_bytes,
+            created_by: image.layers.iter().map(|l| l.created_by.clone()).collect(),
+        })
     });
+    let (categories, packages, savings) = match bd {
+        Some(b) => (b.categories, b.packages, Some(b.savings)),
+        None => (Vec::new(), Vec::new(), None),
+    };
     let mut warnings = image.warnings.clone();
     for lc in layers {
         warnings.extend(lc.warnings.iter().cloned());
@@ -243,9 +252,9 @@ pub fn build(
         layers: layer_infos,
         largest_files,
         largest_dirs,
-        categories: bd.categories,
-        packages: bd.packages,
-        savings: bd.savings,
+        categories,
+        packages,
+        savings,
         warnings,
     }
 }

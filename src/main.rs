@@ -101,6 +101,10 @@ struct AnalyzeArgs {
     /// `.imgaudit-rules.toml` in the working directory is read first when present.
     #[arg(long, value_name = "FILE")]
     rules: Vec<PathBuf>,
+    /// Sizes only: skip the content probes (ELF debug sections, package
+    /// databases), categories, packages and the savings breakdown.
+    #[arg(long)]
+    sizes_only: bool,
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
@@ -157,7 +161,7 @@ impl AnalyzeArgs {
                     depth: self.depth,
                 },
                 jobs: self.jobs,
-                probes: true,
+                classify: !self.sizes_only,
                 rule_files: {
                     let project = PathBuf::from(imgaudit::classify::PROJECT_RULES);
                     let mut files = Vec::new();

@@ -20,8 +20,10 @@ pub struct AnalyzeOptions {
     pub detail: Detail,
     /// Worker threads for layer decoding (`None` = one per core).
     pub jobs: Option<usize>,
-    /// Run the content probes (ELF, package databases) while decoding.
-    pub probes: bool,
+    /// Classify: run the content probes (ELF, package databases) while
+    /// decoding, match the category rules and build categories, packages and
+    /// the savings breakdown. `false` = sizes only.
+    pub classify: bool,
     /// User rule files layered over the built-in category rules.
     pub rule_files: Vec<std::path::PathBuf>,
 }
@@ -34,7 +36,7 @@ impl Default for AnalyzeOptions {
             limits: Limits::default(),
             detail: Detail { top: 20, depth: 3 },
             jobs: None,
-            probes: true,
+            classify: true,
             rule_files: Vec::new(),
         }
     }
@@ -71,14 +73,24 @@ pub fn analyze(
     // stacked as soon as every layer below it is: most of the stacking
     // overlaps the decoding of the remaining layers.
     decode_layers_then(&image, opts, progress, |lc| {
-        let tags = tag_changes(&rules, &lc);
+        let tags = if opts.classify {
+            tag_changes(&rules, &lc)
+        } else {
+            Vec::new()
+        };
         let mut s = stack.lock().unwrap_or_else(|e| e.into_inner());
         let i = lc.index;
         s.ready[i] = Some((lc, tags));
         s.stack_ready();
     })?;
     let Stack { tree, applied, .. } = stack.into_inner().unwrap_or_else(|e| e.into_inner());
-    let a = analysis::build(&image, &applied, tree, opts.detail, &rules);
+    let a = analysis::build(
+        &image,
+        &applied,
+        tree,
+        opts.detail,
+        opts.classify.then_some(&rules),
+    );
     crate::drop_later(applied);
     Ok(a)
 }
@@ -160,8 +172,14 @@ pub fn decode_layers_then<T: Send>(
                 if failed.load(Ordering::Relaxed) {
                     return;
                 }
-                let r =
-                    layer::read_layer(spec, reader, opts.verify, opts.limits, opts.probes, advance);
+                let r = layer::read_layer(
+                    spec,
+                    reader,
+                    opts.verify,
+                    opts.limits,
+                    opts.classify,
+                    advance,
+                );
                 if r.is_err() {
                     failed.store(true, Ordering::Relaxed);
                 }

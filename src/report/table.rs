@@ -112,6 +112,13 @@ pub fn render(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
 
 /// Categories, packages and the savings breakdown (rendered after the layers).
 pub fn render_breakdown(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
+    let Some(s) = &a.savings else {
+        writeln!(
+            w,
+            "\nCategories, packages and savings: not computed (--sizes-only)"
+        )?;
+        return Ok(());
+    };
     let mut ct = table(&["Category", "Group", "Final", "Wasted", "Files", "Removable"]);
     for c in a
         .categories
@@ -154,7 +161,6 @@ pub fn render_breakdown(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
         writeln!(w, "{pt}")?;
     }
 
-    let s = &a.savings;
     writeln!(w, "\nSavings breakdown (measured)")?;
     writeln!(w, "Removable")?;
     for g in &s.removable {

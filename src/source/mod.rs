@@ -8,6 +8,7 @@
 //! here too; they are the seam where those sources plug in.
 
 pub mod docs;
+pub mod registry;
 mod resolve;
 pub mod store;
 
@@ -112,6 +113,10 @@ pub enum SourceKind {
     DockerArchive,
     Oci,
     OciArchive,
+    /// Pulled from a registry over the distribution API.
+    Registry,
+    /// Exported by the local Docker (or podman) daemon.
+    DockerDaemon,
 }
 
 /// Everything the layer stage needs to read and verify one layer.
@@ -140,6 +145,10 @@ pub struct ResolveOptions {
     pub platform: Option<String>,
     /// Where temporary decompressed archives may be written.
     pub cache_dir: Option<PathBuf>,
+    /// Plain http to a non-loopback registry (`--insecure`).
+    pub insecure: bool,
+    /// Registry credentials from the command line; `None` = docker's config.
+    pub credentials: Option<registry::auth::Credentials>,
 }
 
 /// A resolved image: documents parsed and verified, layers ready to open.
@@ -179,10 +188,7 @@ impl Image {
 /// Resolve `r` into an [`Image`].
 pub fn open(r: &ImageRef, opts: &ResolveOptions) -> Result<Image> {
     match r {
-        ImageRef::Registry(name) => Err(Error::Unsupported(format!(
-            "docker://{name}: reading from a registry is not supported yet; \
-             copy the image to an archive first (skopeo copy docker://{name} oci-archive:img.tar)"
-        ))),
+        ImageRef::Registry(name) => registry::open(name, opts),
         ImageRef::Daemon(name) => Err(Error::Unsupported(format!(
             "docker-daemon:{name}: reading from the Docker daemon is not supported yet; \
              run `docker save -o img.tar {name}` and pass the archive"
@@ -241,6 +247,22 @@ pub fn open(r: &ImageRef, opts: &ResolveOptions) -> Result<Image> {
                 resolve::resolve(store, kind, None, opts, &p.display().to_string())
             }
         }
+    }
+}
+
+/// The platforms an image offers, for `--all-platforms`: every manifest of
+/// its index (attestations skipped), one entry for a single-platform image.
+pub fn platforms(r: &ImageRef, opts: &ResolveOptions) -> Result<Vec<String>> {
+    let store: Arc<dyn Store> = match r {
+        ImageRef::Registry(name) => return registry::platforms(name, opts),
+        ImageRef::Oci { dir, .. } => Arc::new(DirStore::new(dir)?),
+        ImageRef::Path(p) if p.is_dir() => Arc::new(DirStore::new(p)?),
+        ImageRef::OciArchive { path, .. } | ImageRef::Path(path) => Arc::new(open_tar(path, opts)?),
+        _ => return Ok(vec![open(r, opts)?.platform()]),
+    };
+    match store::read_capped(&*store, "index.json", docs::MAX_DOC, "index.json")? {
+        Some(index) => resolve::list_platforms(&*store, &index),
+        None => Ok(vec![open(r, opts)?.platform()]),
     }
 }
 

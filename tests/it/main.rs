@@ -8,4 +8,6 @@ mod common;
 mod demo;
 mod errors;
 mod layout;
+mod registry;
+mod services;
 mod shapes;

@@ -36,10 +36,11 @@ fn valid_host(h: &str) -> bool {
     let host_ok = if let Some(inner) = host.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
         inner.parse::<std::net::Ipv6Addr>().is_ok()
     } else {
-        !host.is_empty()
-            && host
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        host.split('.').all(|label| {
+            !label.is_empty()
+                && !label.starts_with('-')
+                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
     };
     host_ok && port.map_or(true, |p| !p.is_empty() && p.parse::<u16>().is_ok())
 }

@@ -7,6 +7,7 @@
 //! Registry (`docker://`) and daemon (`docker-daemon:`) references are parsed
 //! here too; they are the seam where those sources plug in.
 
+pub mod daemon;
 pub mod docs;
 pub mod registry;
 mod resolve;
@@ -41,10 +42,12 @@ pub enum ImageRef {
     },
     /// A path whose kind is detected from its contents.
     Path(PathBuf),
-    /// `docker://…` — a registry (not yet supported).
+    /// `docker://…` — a registry.
     Registry(String),
-    /// `docker-daemon:…` — the local daemon (not yet supported).
+    /// `docker-daemon:…` — the local daemon.
     Daemon(String),
+    /// A bare `NAME[:TAG]`: the daemon when it has the image, else the registry.
+    Name(String),
 }
 
 /// Split `PATH[:REF]`, preferring the whole string when it names an existing path.
@@ -96,13 +99,13 @@ impl ImageRef {
         if looks_like_path {
             return Err(Error::NotFound(PathBuf::from(s)));
         }
-        Err(Error::BadReference {
-            reference: s.into(),
-            reason: "no such file or directory, and registry/daemon names are not supported yet; \
-                     save the image first (`docker save -o img.tar NAME` or `skopeo copy docker://NAME oci-archive:img.tar`) \
-                     and pass the archive"
-                .into(),
-        })
+        match registry::reference::RegistryRef::parse(s) {
+            Ok(_) => Ok(ImageRef::Name(s.to_string())),
+            Err(e) => Err(Error::BadReference {
+                reference: s.into(),
+                reason: format!("no such file or directory, and not an image name either ({e})"),
+            }),
+        }
     }
 }
 
@@ -189,10 +192,8 @@ impl Image {
 pub fn open(r: &ImageRef, opts: &ResolveOptions) -> Result<Image> {
     match r {
         ImageRef::Registry(name) => registry::open(name, opts),
-        ImageRef::Daemon(name) => Err(Error::Unsupported(format!(
-            "docker-daemon:{name}: reading from the Docker daemon is not supported yet; \
-             run `docker save -o img.tar {name}` and pass the archive"
-        ))),
+        ImageRef::Daemon(name) => daemon::open(name, opts),
+        ImageRef::Name(name) => open_name(name, opts),
         ImageRef::Oci { dir, reference } => {
             if !dir.is_dir() {
                 return Err(if dir.exists() {
@@ -250,11 +251,28 @@ pub fn open(r: &ImageRef, opts: &ResolveOptions) -> Result<Image> {
     }
 }
 
+/// A bare name: the daemon's image when a daemon answers and has it, else
+/// the registry's (docker's name normalisation applies to both).
+fn open_name(name: &str, opts: &ResolveOptions) -> Result<Image> {
+    let why = match daemon::lookup(name)? {
+        daemon::Lookup::Found(ins) => return daemon::open_found(name, &ins, opts),
+        daemon::Lookup::Missing => "the docker daemon has no such image".to_string(),
+        daemon::Lookup::Unreachable(why) => format!("no docker daemon: {why}"),
+    };
+    registry::open(name, opts).map_err(|e| Error::Registry {
+        reference: name.into(),
+        reason: format!("{e} (tried the registry because {why})"),
+    })
+}
+
 /// The platforms an image offers, for `--all-platforms`: every manifest of
 /// its index (attestations skipped), one entry for a single-platform image.
 pub fn platforms(r: &ImageRef, opts: &ResolveOptions) -> Result<Vec<String>> {
     let store: Arc<dyn Store> = match r {
         ImageRef::Registry(name) => return registry::platforms(name, opts),
+        ImageRef::Name(name) if !matches!(daemon::lookup(name)?, daemon::Lookup::Found(_)) => {
+            return registry::platforms(name, opts)
+        }
         ImageRef::Oci { dir, .. } => Arc::new(DirStore::new(dir)?),
         ImageRef::Path(p) if p.is_dir() => Arc::new(DirStore::new(p)?),
         ImageRef::OciArchive { path, .. } | ImageRef::Path(path) => Arc::new(open_tar(path, opts)?),
@@ -349,8 +367,12 @@ mod tests {
             ImageRef::parse("./missing.tar"),
             Err(Error::NotFound(_))
         ));
+        assert_eq!(
+            ImageRef::parse("python:3.12").unwrap(),
+            ImageRef::Name("python:3.12".into())
+        );
         assert!(matches!(
-            ImageRef::parse("python:3.12"),
+            ImageRef::parse("Not An Image"),
             Err(Error::BadReference { .. })
         ));
     }

@@ -62,6 +62,8 @@ pub struct Client {
     /// Human name for messages, e.g. `docker://127.0.0.1:5000/app:1`.
     pub display: String,
     creds: Option<Credentials>,
+    /// Attempts per request (1 = no retries, for optional look-ups).
+    attempts: u32,
     auth: Mutex<AuthState>,
     /// What was tried, for 401/403 messages.
     tried: Mutex<Vec<String>>,
@@ -150,6 +152,7 @@ impl Client {
         repository: String,
         display: String,
         creds: Option<Credentials>,
+        quick: bool,
     ) -> Result<Client> {
         let authority = authority_of(&base).ok_or_else(|| Error::BadReference {
             reference: display.clone(),
@@ -159,7 +162,7 @@ impl Client {
             .http_status_as_error(false)
             .max_redirects(0)
             .user_agent(concat!("imgaudit/", env!("CARGO_PKG_VERSION")))
-            .timeout_connect(Some(Duration::from_secs(30)))
+            .timeout_connect(Some(Duration::from_secs(if quick { 5 } else { 30 })))
             .timeout_recv_response(Some(Duration::from_secs(120)))
             .timeout_recv_body(None)
             .build();
@@ -170,6 +173,7 @@ impl Client {
             repository,
             display,
             creds,
+            attempts: if quick { 1 } else { MAX_ATTEMPTS },
             auth: Mutex::new(AuthState::None),
             tried: Mutex::new(vec!["anonymous".into()]),
         })
@@ -223,7 +227,7 @@ impl Client {
                 Ok(r) => r,
                 Err(e) => {
                     attempt += 1;
-                    if attempt >= MAX_ATTEMPTS {
+                    if attempt >= self.attempts {
                         return Err(
                             self.err(format!("cannot reach {url} after {attempt} attempts: {e}"))
                         );
@@ -261,7 +265,7 @@ impl Client {
                 }
                 429 | 500 | 502 | 503 | 504 => {
                     attempt += 1;
-                    if attempt >= MAX_ATTEMPTS {
+                    if attempt >= self.attempts {
                         return Err(
                             self.err(format!("{url}: HTTP {status} after {attempt} attempts"))
                         );
@@ -342,7 +346,7 @@ impl Client {
             match req.call() {
                 Ok(r) if matches!(r.status().as_u16(), 429 | 500 | 502 | 503 | 504) => {
                     attempt += 1;
-                    if attempt >= MAX_ATTEMPTS {
+                    if attempt >= self.attempts {
                         return Err(self.err(format!(
                             "token server {url}: HTTP {} after {attempt} attempts",
                             r.status().as_u16()
@@ -354,7 +358,7 @@ impl Client {
                 Ok(r) => break r,
                 Err(e) => {
                     attempt += 1;
-                    if attempt >= MAX_ATTEMPTS {
+                    if attempt >= self.attempts {
                         return Err(self.err(format!("cannot reach token server {url}: {e}")));
                     }
                     std::thread::sleep(backoff(attempt));

@@ -240,7 +240,11 @@ fn fetch_top(client: &Client, r: &RegistryRef) -> Result<Top> {
 }
 
 /// Connect to the registry for `r` and build its store.
-fn connect(r: &RegistryRef, opts: &ResolveOptions) -> Result<(RegistryStore, Vec<String>)> {
+fn connect(
+    r: &RegistryRef,
+    opts: &ResolveOptions,
+    quick: bool,
+) -> Result<(RegistryStore, Vec<String>)> {
     let display = format!("docker://{r}");
     let mut warnings = Vec::new();
     let scheme = if r.is_loopback() {
@@ -265,6 +269,7 @@ fn connect(r: &RegistryRef, opts: &ResolveOptions) -> Result<(RegistryStore, Vec
         r.repository.clone(),
         display,
         creds,
+        quick,
     )?);
     let top = fetch_top(&client, r)?;
     let store = RegistryStore {
@@ -303,17 +308,26 @@ fn connect(r: &RegistryRef, opts: &ResolveOptions) -> Result<(RegistryStore, Vec
 /// Resolve `docker://NAME` into an [`Image`] whose layers stream from the registry.
 pub fn open(name: &str, opts: &ResolveOptions) -> Result<Image> {
     let r = RegistryRef::parse(name)?;
-    let (store, warnings) = connect(&r, opts)?;
+    let (store, warnings) = connect(&r, opts, false)?;
     let display = store.client.display.clone();
     let mut image = resolve::resolve(Arc::new(store), SourceKind::Registry, None, opts, &display)?;
     image.warnings.extend(warnings);
     Ok(image)
 }
 
+/// Like [`open`], but one attempt per request and a short connect timeout:
+/// for optional look-ups (compressed sizes of a daemon image).
+pub fn open_quick(name: &str, opts: &ResolveOptions) -> Result<Image> {
+    let r = RegistryRef::parse(name)?;
+    let (store, _) = connect(&r, opts, true)?;
+    let display = store.client.display.clone();
+    resolve::resolve(Arc::new(store), SourceKind::Registry, None, opts, &display)
+}
+
 /// The platforms `docker://NAME` offers (one entry for a single-platform image).
 pub fn platforms(name: &str, opts: &ResolveOptions) -> Result<Vec<String>> {
     let r = RegistryRef::parse(name)?;
-    let (store, _) = connect(&r, opts)?;
+    let (store, _) = connect(&r, opts, false)?;
     let index = store.index_json.clone();
     resolve::list_platforms(&store, &index)
 }

@@ -39,7 +39,9 @@ fn valid_host(h: &str) -> bool {
         host.split('.').all(|label| {
             !label.is_empty()
                 && !label.starts_with('-')
-                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         })
     };
     host_ok && port.map_or(true, |p| !p.is_empty() && p.parse::<u16>().is_ok())

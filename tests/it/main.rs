@@ -5,6 +5,7 @@
 
 mod categories;
 mod common;
+mod daemon;
 mod demo;
 mod errors;
 mod layout;

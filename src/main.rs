@@ -31,9 +31,15 @@ enum Command {
     ///   docker-archive:PATH[:TAG]   `docker save` output (legacy or Docker 25+), gzip allowed
     ///   oci:DIR[:REF]               an OCI image layout directory
     ///   oci-archive:PATH[:REF]      an OCI image layout as a tar
+    ///   docker://[REGISTRY/]REPO[:TAG|@DIGEST]
+    ///                               straight from a registry (no daemon, no temp copy)
+    ///   docker-daemon:NAME[:TAG]    the local Docker daemon (DOCKER_HOST honoured)
     ///   PATH                        a file or directory; the kind is detected
+    ///   NAME[:TAG]                  the daemon's image if it has one, else the registry's
     ///
     /// Examples:
+    ///   imgaudit analyze python:3.12-slim
+    ///   imgaudit analyze docker://registry.example.com/org/app:1.2 --all-platforms
     ///   imgaudit analyze img.tar
     ///   imgaudit analyze oci:./layout:latest --platform linux/arm64
     ///   imgaudit analyze img.tar --format json --output report.json

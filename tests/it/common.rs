@@ -13,6 +13,17 @@ pub fn imgaudit() -> Command {
         std::env::temp_dir().join("imgaudit-test-cache"),
     );
     c.env_remove("NO_COLOR");
+    // Tests talk to loopback services only, never through a proxy.
+    for v in [
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ] {
+        c.env_remove(v);
+    }
     c
 }
 

@@ -217,7 +217,7 @@ mod tests {
         let r = RegistryRef::parse("localhost/x").unwrap();
         assert!(r.is_loopback() && r.tag.as_deref() == Some("latest"));
         let d = format!("sha256:{}", "a".repeat(64));
-        let r = RegistryRef::parse(&format!("quay.io/x/y@{d}")).unwrap();
+        let r = RegistryRef::parse(&format!("registry.example.com/x/y@{d}")).unwrap();
         assert_eq!(r.tag, None);
         assert_eq!(r.manifest_ref(), d);
         assert!(!r.is_loopback());

@@ -448,3 +448,37 @@ fn registry_bearer_token_and_redirects_keep_credentials_home() {
     assert!(cdn.len() >= fx.layers.len(), "{cdn:#?}");
     assert!(cdn.iter().all(|s| s.authorization.is_none()), "{cdn:#?}");
 }
+
+#[test]
+fn registry_refuses_bad_resumes_and_oversized_manifests() {
+    let Some((reg, dir)) = setup("registry_refuses_bad_resumes_and_oversized_manifests", None)
+    else {
+        return;
+    };
+    let fx = accounting_oci(&dir);
+    reg.push(&fx.oci, "acc:latest");
+    let big = fx.layers[0].clone();
+    // The connection drops halfway and the registry then ignores Range: the
+    // 200 from byte 0 must not be spliced onto the first half.
+    let plan = Plan::default();
+    {
+        let mut f = plan.faults.lock().unwrap();
+        f.push_back((big.clone(), Fault::CutHalf));
+        f.push_back((big.clone(), Fault::DropRange));
+    }
+    let proxy = Proxy::start(reg.port, plan);
+    let err = analyze_err(&format!("docker://{}/acc:latest", proxy.host()), &[]);
+    assert!(
+        err.contains(&big) && err.contains("cannot resume") && err.contains("206"),
+        "{err}"
+    );
+    // A manifest over the 4 MiB cap is refused before it is parsed.
+    let plan = Plan::default();
+    plan.faults
+        .lock()
+        .unwrap()
+        .push_back(("/manifests/latest".into(), Fault::Huge(5 << 20)));
+    let proxy = Proxy::start(reg.port, plan);
+    let err = analyze_err(&format!("docker://{}/acc:latest", proxy.host()), &[]);
+    assert!(err.contains("larger than the 4194304-byte limit"), "{err}");
+}

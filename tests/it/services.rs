@@ -140,6 +140,10 @@ pub enum Fault {
     Corrupt,
     /// Forward with a byte appended to the body (Content-Length fixed up).
     Append,
+    /// Forward without the request's Range header (the registry answers 200 from byte 0).
+    DropRange,
+    /// Answer 200 with this many bytes of `{` padding instead of forwarding.
+    Huge(usize),
 }
 
 /// One request as the proxy saw it.
@@ -338,6 +342,19 @@ fn handle(
         let pos = f.iter().position(|(p, _)| path.contains(p.as_str()));
         pos.and_then(|i| f.remove(i)).map(|(_, f)| f)
     };
+    if let Some(Fault::Huge(n)) = &fault {
+        respond(
+            &conn,
+            200,
+            &[(
+                "Content-Type",
+                "application/vnd.oci.image.manifest.v1+json".into(),
+            )],
+            &vec![b' '; *n],
+        );
+        log(record, 200);
+        return Ok(());
+    }
     if let Some(Fault::Status(code, retry)) = &fault {
         let mut h = Vec::new();
         if let Some(s) = retry {
@@ -356,7 +373,12 @@ fn handle(
         request_line.trim_end()
     );
     for (k, v) in &headers {
-        if k == "host" || k == "connection" || (k == "authorization" && plan.bearer.is_some()) {
+        let drop_range = k == "range" && matches!(fault, Some(Fault::DropRange));
+        if k == "host"
+            || k == "connection"
+            || drop_range
+            || (k == "authorization" && plan.bearer.is_some())
+        {
             continue;
         }
         req.push_str(&format!("{k}: {v}\r\n"));

@@ -6,7 +6,7 @@
 
 use crate::common::{accounting_fixtures, analyze_err, analyze_json, imgaudit};
 use crate::layout::{put_blob, sha, tar, write_index, Img, E};
-use crate::services::{accounting_oci, upload_image, Fault, Plan, Proxy, Registry};
+use crate::services::{accounting_oci, upload_blob, upload_image, Fault, Plan, Proxy, Registry};
 use serde_json::{json, Value};
 use std::io::Write;
 use std::path::Path;
@@ -481,4 +481,65 @@ fn registry_refuses_bad_resumes_and_oversized_manifests() {
     let proxy = Proxy::start(reg.port, plan);
     let err = analyze_err(&format!("docker://{}/acc:latest", proxy.host()), &[]);
     assert!(err.contains("larger than the 4194304-byte limit"), "{err}");
+}
+
+#[test]
+fn registry_foreign_layers_come_from_their_urls_without_credentials() {
+    let Some((reg, dir)) = setup(
+        "registry_foreign_layers_come_from_their_urls_without_credentials",
+        None,
+    ) else {
+        return;
+    };
+    let fx = accounting_oci(&dir);
+    reg.push(&fx.oci, "acc:latest");
+    let blobs = dir.join("oci/blobs/sha256");
+    let read = |d: &str| std::fs::read(blobs.join(&d[7..])).unwrap();
+    let mut m: Value = serde_json::from_slice(&read(&fx.manifest)).unwrap();
+    // "lean" has the config and every layer but the first, which is foreign:
+    // only its URL (on the registry's own host and port) serves it.
+    upload_blob(
+        reg.port,
+        "lean",
+        &read(m["config"]["digest"].as_str().unwrap()),
+    );
+    for d in &fx.layers[1..] {
+        upload_blob(reg.port, "lean", &read(d));
+    }
+    let proxy = Proxy::start(
+        reg.port,
+        Plan {
+            bearer: Some("tok-lean".into()),
+            ..Plan::default()
+        },
+    );
+    let foreign_path = format!("/foreign/v2/acc/blobs/{}", fx.layers[0]);
+    m["layers"][0]["mediaType"] =
+        json!("application/vnd.oci.image.layer.nondistributable.v1.tar+gzip");
+    m["layers"][0]["urls"] = json!([format!("http://{}{foreign_path}", proxy.host())]);
+    proxy.plan.faults.lock().unwrap().push_back((
+        "/v2/lean/manifests/latest".into(),
+        Fault::Serve(serde_json::to_vec(&m).unwrap()),
+    ));
+    let a = analyze_json(&format!("docker://{}/lean:latest", proxy.host()), &[]);
+    let local = analyze_json(&fx.oci, &[]);
+    assert_eq!(a["totals"], local["totals"]);
+    let seen = proxy.seen();
+    let registry_try = seen
+        .iter()
+        .find(|s| s.path == format!("/v2/lean/blobs/{}", fx.layers[0]) && s.status == 404)
+        .unwrap_or_else(|| panic!("registry not asked first: {seen:#?}"));
+    assert_eq!(
+        registry_try.authorization.as_deref(),
+        Some("Bearer tok-lean")
+    );
+    let foreign = seen
+        .iter()
+        .find(|s| s.path == foreign_path)
+        .unwrap_or_else(|| panic!("foreign URL not used: {seen:#?}"));
+    assert_eq!(foreign.status, 200);
+    assert_eq!(
+        foreign.authorization, None,
+        "credentials sent to a foreign-layer URL"
+    );
 }

@@ -144,6 +144,8 @@ pub enum Fault {
     DropRange,
     /// Answer 200 with this many bytes of `{` padding instead of forwarding.
     Huge(usize),
+    /// Answer 200 with this document (an OCI manifest) instead of forwarding.
+    Serve(Vec<u8>),
 }
 
 /// One request as the proxy saw it.
@@ -169,6 +171,7 @@ pub struct Plan {
 }
 
 pub struct Proxy {
+    pub plan: Arc<Plan>,
     pub port: u16,
     pub token_port: u16,
     pub cdn_port: u16,
@@ -197,6 +200,7 @@ impl Proxy {
             });
         }
         let p = Proxy {
+            plan,
             port: ports[0],
             token_port: ports[1],
             cdn_port: ports[2],
@@ -300,7 +304,7 @@ fn handle(
         return Ok(());
     }
 
-    if listener == "registry" {
+    if listener == "registry" && path.starts_with("/v2/") {
         if let Some(tok) = &plan.bearer {
             if record.authorization.as_deref() != Some(&format!("Bearer {tok}")) {
                 let repo_scope = path
@@ -342,6 +346,19 @@ fn handle(
         let pos = f.iter().position(|(p, _)| path.contains(p.as_str()));
         pos.and_then(|i| f.remove(i)).map(|(_, f)| f)
     };
+    if let Some(Fault::Serve(doc)) = &fault {
+        respond(
+            &conn,
+            200,
+            &[(
+                "Content-Type",
+                "application/vnd.oci.image.manifest.v1+json".into(),
+            )],
+            doc,
+        );
+        log(record, 200);
+        return Ok(());
+    }
     if let Some(Fault::Huge(n)) = &fault {
         respond(
             &conn,
@@ -368,6 +385,8 @@ fn handle(
     // Forward to the real registry (Authorization stripped: it has no auth,
     // or the test's basic credentials pass through unchanged).
     let mut up = TcpStream::connect(("127.0.0.1", upstream))?;
+    // `/foreign/v2/...` stands for a foreign-layer URL on the registry's own host.
+    let request_line = request_line.replacen(" /foreign/", " /", 1);
     let mut req = format!(
         "{}\r\nHost: 127.0.0.1:{upstream}\r\nConnection: close\r\n",
         request_line.trim_end()

@@ -6,6 +6,9 @@
 //! else (a 200 from the start, another offset) is an error, never silently
 //! spliced. The bytes are not checked here: the layer stage hashes the whole
 //! stream against the blob's digest.
+//!
+//! A foreign (non-distributable) layer the registry does not have is fetched
+//! from the `urls` of its descriptor, in order, without credentials.
 
 use super::client::{backoff, Client};
 use crate::digest::Digest;
@@ -23,10 +26,19 @@ pub struct BlobReader {
     /// Length from the first answer's `Content-Length` (or the descriptor).
     total: Option<u64>,
     resumes: u32,
+    /// Foreign-layer URLs from the descriptor (http/https only).
+    urls: Vec<String>,
+    /// Set once the blob is served from one of `urls` (resumes go there too).
+    foreign: Option<String>,
 }
 
 impl BlobReader {
-    pub fn new(client: Arc<Client>, digest: Digest, size: Option<u64>) -> BlobReader {
+    pub fn new(
+        client: Arc<Client>,
+        digest: Digest,
+        size: Option<u64>,
+        urls: Vec<String>,
+    ) -> BlobReader {
         BlobReader {
             client,
             digest,
@@ -34,7 +46,36 @@ impl BlobReader {
             pos: 0,
             total: size,
             resumes: 0,
+            urls: urls
+                .into_iter()
+                .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+                .collect(),
+            foreign: None,
         }
+    }
+
+    /// GET the blob from the registry, or (when the registry lacks it) from
+    /// its foreign URLs, credentials never attached to those.
+    fn get(&mut self, headers: &[(&str, &str)]) -> io::Result<ureq::http::Response<ureq::Body>> {
+        let io = |e: crate::error::Error| io::Error::other(e.to_string());
+        if let Some(u) = &self.foreign {
+            return self.client.send_with(u, headers, false).map_err(io);
+        }
+        let url = self.client.url(&format!("blobs/{}", self.digest));
+        let resp = self.client.send(&url, headers).map_err(io)?;
+        if resp.status().as_u16() != 404 || self.urls.is_empty() {
+            return Ok(resp);
+        }
+        let mut last = resp;
+        for u in self.urls.clone() {
+            let r = self.client.send_with(&u, headers, false).map_err(io)?;
+            if r.status().is_success() {
+                self.foreign = Some(u);
+                return Ok(r);
+            }
+            last = r;
+        }
+        Ok(last)
     }
 
     fn what(&self) -> String {
@@ -42,16 +83,12 @@ impl BlobReader {
     }
 
     fn connect(&mut self) -> io::Result<()> {
-        let url = self.client.url(&format!("blobs/{}", self.digest));
         let range = format!("bytes={}-", self.pos);
         let mut headers = vec![("Accept", "*/*")];
         if self.pos > 0 {
             headers.push(("Range", &range));
         }
-        let resp = self
-            .client
-            .send(&url, &headers)
-            .map_err(|e| io::Error::other(e.to_string()))?;
+        let resp = self.get(&headers)?;
         let status = resp.status().as_u16();
         let length = resp
             .headers()

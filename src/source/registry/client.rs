@@ -208,12 +208,23 @@ impl Client {
     /// One GET, with redirects, auth, and retries. Returns the final answer,
     /// whatever its status (callers map 4xx to their own messages).
     pub fn send(&self, url: &str, headers: &[(&str, &str)]) -> Result<Response<Body>> {
+        self.send_with(url, headers, true)
+    }
+
+    /// [`Client::send`] with `credentials: false` for URLs that must never
+    /// see them (foreign-layer URLs), whatever host they are on.
+    pub fn send_with(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        credentials: bool,
+    ) -> Result<Response<Body>> {
         let mut challenged = false;
         let mut attempt = 0u32;
         let mut url = url.to_string();
         let mut hops = 0u32;
         loop {
-            let same_host = authority_of(&url).is_some_and(|a| a == self.authority);
+            let same_host = credentials && authority_of(&url).is_some_and(|a| a == self.authority);
             let mut req = self.agent.get(&url);
             for (k, v) in headers {
                 req = req.header(*k, *v);

@@ -46,6 +46,8 @@ struct Known {
     configs: HashSet<Digest>,
     /// Layer sizes from manifests.
     sizes: HashMap<Digest, u64>,
+    /// Foreign-layer URLs from manifests.
+    urls: HashMap<Digest, Vec<String>>,
 }
 
 /// A registry repository seen as a [`Store`].
@@ -84,6 +86,9 @@ impl RegistryStore {
         }
         for l in doc.layers.iter().flatten() {
             if let (Ok(dg), Ok(size)) = (Digest::parse(&l.digest, "layer"), u64::try_from(l.size)) {
+                if let Some(urls) = l.urls.as_ref().filter(|u| !u.is_empty()) {
+                    k.urls.insert(dg.clone(), urls.clone());
+                }
                 k.sizes.insert(dg, size);
             }
         }
@@ -140,13 +145,14 @@ impl Store for RegistryStore {
         let Some(d) = blob_digest(path) else {
             return Ok(None);
         };
-        let (cached, is_manifest, is_config, size) = {
+        let (cached, is_manifest, is_config, size, urls) = {
             let k = self.known();
             (
                 k.docs.get(&d).cloned(),
                 k.manifests.contains(&d),
                 k.configs.contains(&d),
                 k.sizes.get(&d).copied(),
+                k.urls.get(&d).cloned().unwrap_or_default(),
             )
         };
         let bytes = match cached {
@@ -154,7 +160,7 @@ impl Store for RegistryStore {
             None if is_manifest => self.fetch_manifest(&d)?,
             None if is_config => self.fetch_small_blob(&d)?,
             None => {
-                let r = BlobReader::new(self.client.clone(), d, size);
+                let r = BlobReader::new(self.client.clone(), d, size, urls);
                 return Ok(Some((Box::new(r), size.unwrap_or(0))));
             }
         };

@@ -205,16 +205,26 @@ impl Read for ExportRead {
     }
 }
 
+/// Produces the export stream from its start, as often as asked: the daemon's
+/// `GET /images/{id}/get`, or (in tests) any re-readable `docker save` bytes.
+pub type Exporter = Arc<dyn Fn() -> io::Result<Box<dyn Read + Send>> + Send + Sync>;
+
+/// The daemon's export of image `id` as an [`Exporter`].
+fn daemon_exporter(id: &Digest) -> Exporter {
+    let id = id.to_string();
+    Arc::new(move || Ok(Box::new(ExportRead::start(&id)?) as Box<dyn Read + Send>))
+}
+
 /// One export stream, walked entry by entry.
 struct Session {
-    tar: TarReader<ReadSkip<BufReader<ExportRead>>>,
+    tar: TarReader<ReadSkip<BufReader<Box<dyn Read + Send>>>>,
     /// Index of the next entry `next_entry` will return.
     next: usize,
 }
 
 impl Session {
-    fn start(image_id: &str) -> io::Result<Session> {
-        let r = ExportRead::start(image_id)?;
+    fn start(exporter: &Exporter) -> io::Result<Session> {
+        let r = exporter()?;
         Ok(Session {
             tar: TarReader::new(ReadSkip(BufReader::with_capacity(256 * 1024, r))),
             next: 0,
@@ -237,7 +247,7 @@ enum Node {
 
 /// The export streams and what the index pass learnt.
 struct Pool {
-    image_id: String,
+    exporter: Exporter,
     entries: Vec<Member>,
     idle: Mutex<Vec<Session>>,
 }
@@ -257,7 +267,7 @@ impl Pool {
         };
         let mut s = match reuse {
             Some(s) => s,
-            None => Session::start(&self.image_id)?,
+            None => Session::start(&self.exporter)?,
         };
         while s.next <= k {
             let e = s.tar.next_entry()?.ok_or_else(|| {
@@ -329,10 +339,10 @@ pub struct DaemonStore {
 
 impl DaemonStore {
     /// The index pass: walk one export, keep the small documents.
-    fn index(name: String, ins: &Inspected) -> Result<DaemonStore> {
+    fn index(name: String, exporter: Exporter, ins: &Inspected) -> Result<DaemonStore> {
         let layers: HashSet<String> = ins.diff_ids.iter().map(|d| d.hex().to_string()).collect();
         let bad = |e: io::Error| daemon_err(format!("reading the export of {name}: {e}"));
-        let mut s = Session::start(ins.id.as_str()).map_err(bad)?;
+        let mut s = Session::start(&exporter).map_err(bad)?;
         let mut entries = Vec::new();
         let mut nodes = HashMap::new();
         let mut docs = HashMap::new();
@@ -351,7 +361,9 @@ impl DaemonStore {
             };
             match e.kind {
                 Kind::File => {
-                    let is_layer = path.ends_with("/layer.tar")
+                    // Layers are never kept: `*.tar` members (legacy and
+                    // skopeo shapes) and blobs named by a diff_id (Docker 25+).
+                    let is_layer = path.ends_with(".tar")
                         || path
                             .strip_prefix("blobs/sha256/")
                             .is_some_and(|h| layers.contains(h));
@@ -395,7 +407,7 @@ impl DaemonStore {
         Ok(DaemonStore {
             name,
             pool: Arc::new(Pool {
-                image_id: ins.id.to_string(),
+                exporter,
                 entries,
                 idle: Mutex::new(Vec::new()),
             }),
@@ -464,21 +476,7 @@ pub fn open(name: &str, opts: &ResolveOptions) -> Result<Image> {
 /// Build the image from an inspected daemon image.
 pub fn open_found(name: &str, ins: &Inspected, opts: &ResolveOptions) -> Result<Image> {
     let display = format!("docker-daemon:{name}");
-    let store = DaemonStore::index(display.clone(), ins)?;
-    let mut image = resolve::resolve(
-        Arc::new(store),
-        SourceKind::DockerArchive,
-        None,
-        opts,
-        &display,
-    )?;
-    image.source = SourceKind::DockerDaemon;
-    if image.config_digest != ins.id {
-        return Err(daemon_err(format!(
-            "the export of {name} holds config {} but the daemon says the image is {}",
-            image.config_digest, ins.id
-        )));
-    }
+    let mut image = open_export(&display, daemon_exporter(&ins.id), ins, opts)?;
     match registry_sizes(ins, opts) {
         Ok(Some((manifest, sizes))) if sizes.len() == image.layers.len() => {
             for (l, s) in image.layers.iter_mut().zip(sizes) {
@@ -492,6 +490,32 @@ pub fn open_found(name: &str, ins: &Inspected, opts: &ResolveOptions) -> Result<
         Err(e) => image.warnings.push(format!(
             "compressed sizes unknown: the daemon exports uncompressed layers and the registry could not tell ({e})"
         )),
+    }
+    Ok(image)
+}
+
+/// Resolve an image from a re-readable export stream (the index pass, then
+/// layers streamed from the pool). `ins` is what the daemon said about it.
+pub fn open_export(
+    display: &str,
+    exporter: Exporter,
+    ins: &Inspected,
+    opts: &ResolveOptions,
+) -> Result<Image> {
+    let store = DaemonStore::index(display.to_string(), exporter, ins)?;
+    let mut image = resolve::resolve(
+        Arc::new(store),
+        SourceKind::DockerArchive,
+        None,
+        opts,
+        display,
+    )?;
+    image.source = SourceKind::DockerDaemon;
+    if image.config_digest != ins.id {
+        return Err(daemon_err(format!(
+            "the export of {display} holds config {} but the daemon says the image is {}",
+            image.config_digest, ins.id
+        )));
     }
     Ok(image)
 }

@@ -211,3 +211,79 @@ fn daemon_errors_name_the_daemon_and_the_image() {
     );
     assert_eq!(err.lines().count(), 1);
 }
+
+/// The daemon store's streaming machinery (index pass, then layers streamed
+/// from re-opened exports, in any decoding order) on every `docker save`
+/// shape, fed from the fixture files instead of a daemon: Docker 25+'s OCI
+/// layout in a tar cannot come from Debian's 20.10 daemon, so this is where
+/// that shape is read as a stream.
+#[test]
+fn export_streams_of_every_docker_save_shape() {
+    use imgaudit::digest::Digest;
+    use imgaudit::source::daemon::{open_export, Exporter, Inspected};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let Some(dir) = accounting_fixtures() else {
+        return;
+    };
+    let layout = analyze_json(&accounting_oci(dir).oci, &[]);
+    let mut shapes = vec!["docker-legacy.tar", "docker25.tar", "docker-archive.tar"];
+    if dir.join("docker-save.tar").exists() {
+        shapes.push("docker-save.tar");
+    }
+    for shape in shapes {
+        let path = dir.join(shape);
+        let a = analyze_json(path.to_str().unwrap(), &[]);
+        let layers = a["layers"].as_array().unwrap();
+        let ins = Inspected {
+            id: Digest::parse(a["image"]["config_digest"].as_str().unwrap(), "t").unwrap(),
+            diff_ids: layers
+                .iter()
+                .map(|l| Digest::parse(l["diff_id"].as_str().unwrap(), "t").unwrap())
+                .collect(),
+            repo_digests: Vec::new(),
+            platform: "linux/amd64".into(),
+        };
+        for jobs in [1, 3] {
+            let opens = Arc::new(AtomicUsize::new(0));
+            let (p, o) = (path.clone(), opens.clone());
+            let exporter: Exporter = Arc::new(move || {
+                o.fetch_add(1, Ordering::SeqCst);
+                Ok(Box::new(std::fs::File::open(&p)?) as Box<dyn std::io::Read + Send>)
+            });
+            let image = open_export(
+                &format!("test:{shape}"),
+                exporter,
+                &ins,
+                &Default::default(),
+            )
+            .unwrap_or_else(|e| panic!("{shape}: {e}"));
+            let opts = imgaudit::AnalyzeOptions {
+                jobs: Some(jobs),
+                ..Default::default()
+            };
+            let mut decoded =
+                imgaudit::run::decode_layers(&image, &opts, &imgaudit::run::NoProgress)
+                    .unwrap_or_else(|e| panic!("{shape} --jobs {jobs}: {e}"));
+            let mut tree = imgaudit::tree::Tree::new();
+            for lc in &mut decoded {
+                tree.apply(lc);
+            }
+            let rules = imgaudit::classify::Rules::load(&[]).unwrap();
+            let analysis = imgaudit::analysis::build(&image, &decoded, tree, opts.detail, &rules);
+            let v = serde_json::to_value(&analysis).unwrap();
+            assert_eq!(v["image"]["source"], "docker-daemon");
+            assert_eq!(
+                without_compressed(&v),
+                without_compressed(&layout),
+                "{shape} --jobs {jobs}"
+            );
+            // One index pass, then at most one export per layer.
+            let n = opens.load(Ordering::SeqCst);
+            assert!(
+                (2..=1 + layers.len()).contains(&n),
+                "{shape} --jobs {jobs}: {n} exports"
+            );
+        }
+    }
+}

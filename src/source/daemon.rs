@@ -47,6 +47,8 @@ use std::time::Duration;
 const MAX_DOCS_TOTAL: u64 = 64 << 20;
 /// Export streams kept idle for later readers.
 const MAX_IDLE: usize = 4;
+/// How long connecting to the daemon and inspecting an image may take.
+const LOOKUP_TIMEOUT: Duration = Duration::from_secs(15);
 /// Chunks buffered between an export's network thread and its reader.
 const CHANNEL_CHUNKS: usize = 8;
 
@@ -104,11 +106,23 @@ pub enum Lookup {
 pub fn lookup(name: &str) -> Result<Lookup> {
     let rt = runtime()?;
     rt.block_on(async {
-        let docker = match connect().await {
-            Ok(d) => d,
-            Err(why) => return Ok(Lookup::Unreachable(why)),
+        // A DOCKER_HOST that never answers must not hold up a bare name.
+        let asked = tokio::time::timeout(LOOKUP_TIMEOUT, async {
+            let docker = connect().await?;
+            Ok::<_, String>(docker.inspect_image(name).await)
+        })
+        .await;
+        let answer = match asked {
+            Err(_) => {
+                return Ok(Lookup::Unreachable(format!(
+                    "no answer within {} s",
+                    LOOKUP_TIMEOUT.as_secs()
+                )))
+            }
+            Ok(Err(why)) => return Ok(Lookup::Unreachable(why)),
+            Ok(Ok(answer)) => answer,
         };
-        let ii = match docker.inspect_image(name).await {
+        let ii = match answer {
             Ok(ii) => ii,
             Err(bollard::errors::Error::DockerResponseServerError {
                 status_code: 404, ..

@@ -210,6 +210,25 @@ fn daemon_errors_name_the_daemon_and_the_image() {
         "{err}"
     );
     assert_eq!(err.lines().count(), 1);
+    // A daemon address that accepts connections but never answers: the
+    // look-up gives up instead of hanging.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let host = format!("tcp://{}", silent.local_addr().unwrap());
+    let started = std::time::Instant::now();
+    let out = crate::common::imgaudit()
+        .env("DOCKER_HOST", &host)
+        .args(["analyze", "docker-daemon:busybox", "-q"])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&host) && err.contains("no answer within"),
+        "{err}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(40));
+    drop(silent);
 }
 
 /// The daemon store's streaming machinery (index pass, then layers streamed

@@ -173,8 +173,6 @@ pub struct Plan {
 pub struct Proxy {
     pub plan: Arc<Plan>,
     pub port: u16,
-    pub token_port: u16,
-    pub cdn_port: u16,
     pub seen: Arc<Mutex<Vec<Seen>>>,
 }
 
@@ -182,10 +180,20 @@ impl Proxy {
     pub fn start(upstream: u16, plan: Plan) -> Proxy {
         let plan = Arc::new(plan);
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let mut ports = Vec::new();
-        for listener in ["registry", "token", "cdn"] {
-            let l = TcpListener::bind("127.0.0.1:0").unwrap();
-            ports.push(l.local_addr().unwrap().port());
+        let listeners: Vec<TcpListener> = (0..3)
+            .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
+            .collect();
+        let ports: Vec<u16> = listeners
+            .iter()
+            .map(|l| l.local_addr().unwrap().port())
+            .collect();
+        let registry_port = ports[0];
+        let ports = Ports {
+            token: ports[1],
+            cdn: ports[2],
+            upstream,
+        };
+        for (name, l) in ["registry", "token", "cdn"].into_iter().zip(listeners) {
             let (plan, seen) = (plan.clone(), seen.clone());
             std::thread::spawn(move || {
                 // Bounded: the proxy lives as long as the test binary; each
@@ -194,24 +202,16 @@ impl Proxy {
                     let Ok(conn) = conn else { continue };
                     let (plan, seen) = (plan.clone(), seen.clone());
                     std::thread::spawn(move || {
-                        let _ = handle(listener, conn, upstream, &plan, &seen);
+                        let _ = handle(name, conn, ports, &plan, &seen);
                     });
                 }
             });
         }
-        let p = Proxy {
+        Proxy {
             plan,
-            port: ports[0],
-            token_port: ports[1],
-            cdn_port: ports[2],
+            port: registry_port,
             seen,
-        };
-        // Token endpoint and cdn redirect targets need the ports: stored in the plan via env-free globals.
-        PORTS
-            .lock()
-            .unwrap()
-            .push((p.port, p.token_port, p.cdn_port));
-        p
+        }
     }
 
     pub fn host(&self) -> String {
@@ -223,15 +223,12 @@ impl Proxy {
     }
 }
 
-static PORTS: Mutex<Vec<(u16, u16, u16)>> = Mutex::new(Vec::new());
-
-fn sibling_ports(any: u16) -> (u16, u16, u16) {
-    *PORTS
-        .lock()
-        .unwrap()
-        .iter()
-        .find(|(a, b, c)| *a == any || *b == any || *c == any)
-        .expect("proxy ports registered")
+/// The proxy's own ports and the real registry's, for every handler.
+#[derive(Clone, Copy)]
+struct Ports {
+    token: u16,
+    cdn: u16,
+    upstream: u16,
 }
 
 fn respond(mut conn: &TcpStream, status: u16, headers: &[(&str, String)], body: &[u8]) {
@@ -250,7 +247,7 @@ fn respond(mut conn: &TcpStream, status: u16, headers: &[(&str, String)], body: 
 fn handle(
     listener: &'static str,
     conn: TcpStream,
-    upstream: u16,
+    ports: Ports,
     plan: &Plan,
     seen: &Mutex<Vec<Seen>>,
 ) -> std::io::Result<()> {
@@ -277,7 +274,11 @@ fn handle(
         authorization: get("authorization"),
         status: 0,
     };
-    let (reg_port, token_port, cdn_port) = sibling_ports(upstream_key(listener, &conn));
+    let Ports {
+        token: token_port,
+        cdn: cdn_port,
+        upstream,
+    } = ports;
     let log = |mut r: Seen, status: u16| {
         r.status = status;
         seen.lock().unwrap().push(r);
@@ -339,7 +340,6 @@ fn handle(
             return Ok(());
         }
     }
-    let _ = reg_port;
 
     let fault = {
         let mut f = plan.faults.lock().unwrap();
@@ -456,10 +456,6 @@ fn handle(
     }
     log(record, status);
     Ok(())
-}
-
-fn upstream_key(_listener: &str, conn: &TcpStream) -> u16 {
-    conn.local_addr().map(|a| a.port()).unwrap_or(0)
 }
 
 /// The accounting fixture's OCI layout, and the digests of its manifest and layers.

@@ -543,3 +543,42 @@ fn registry_foreign_layers_come_from_their_urls_without_credentials() {
         "credentials sent to a foreign-layer URL"
     );
 }
+
+#[test]
+fn registry_forbidden_and_oversized_token_answers_are_clear_errors() {
+    let Some((reg, dir)) = setup(
+        "registry_forbidden_and_oversized_token_answers_are_clear_errors",
+        None,
+    ) else {
+        return;
+    };
+    let fx = accounting_oci(&dir);
+    reg.push(&fx.oci, "team/acc:latest");
+    let plan = Plan::default();
+    plan.faults
+        .lock()
+        .unwrap()
+        .push_back(("/manifests/latest".into(), Fault::Status(403, None)));
+    let proxy = Proxy::start(reg.port, plan);
+    let err = analyze_err(&format!("docker://{}/team/acc:latest", proxy.host()), &[]);
+    assert!(
+        err.contains("403 forbidden")
+            && err.contains("repository team/acc")
+            && err.contains("tried anonymous"),
+        "{err}"
+    );
+    // A token answer over the 1 MiB cap is refused.
+    let proxy = Proxy::start(
+        reg.port,
+        Plan {
+            bearer: Some("tok".into()),
+            token_padding: 2 << 20,
+            ..Plan::default()
+        },
+    );
+    let err = analyze_err(&format!("docker://{}/team/acc:latest", proxy.host()), &[]);
+    assert!(
+        err.contains("token answer") && err.contains("larger than the 1048576-byte limit"),
+        "{err}"
+    );
+}

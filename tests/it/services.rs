@@ -168,6 +168,8 @@ pub struct Plan {
     pub expect_basic: Option<String>,
     /// Redirect blob GETs to the "cdn" listener (another port).
     pub redirect_blobs: bool,
+    /// The token endpoint answers with this many bytes of padding around the token.
+    pub token_padding: usize,
 }
 
 pub struct Proxy {
@@ -295,7 +297,7 @@ fn handle(
                 &conn,
                 200,
                 &[("Content-Type", "application/json".into())],
-                format!("{{\"token\":\"{tok}\"}}").as_bytes(),
+                format!("{{\"token\":\"{tok}\"{}}}", " ".repeat(plan.token_padding)).as_bytes(),
             );
             log(record, 200);
         } else {

@@ -157,8 +157,8 @@ impl Store for RegistryStore {
         };
         let bytes = match cached {
             Some(b) => Some(b.to_vec()),
-            None if is_manifest => self.fetch_manifest(&d)?,
-            None if is_config => self.fetch_small_blob(&d)?,
+            None if is_manifest => body_retries(|| self.fetch_manifest(&d))?,
+            None if is_config => body_retries(|| self.fetch_small_blob(&d))?,
             None => {
                 let r = BlobReader::new(self.client.clone(), d, size, urls);
                 return Ok(Some((Box::new(r), size.unwrap_or(0))));
@@ -170,6 +170,21 @@ impl Store for RegistryStore {
             let r: Box<dyn Read + Send> = Box::new(Cursor::new(b));
             (r, n)
         }))
+    }
+}
+
+/// Documents are small and read whole: a connection that drops while one is
+/// read (an I/O error, not an HTTP status) is retried from the start.
+fn body_retries<T>(mut f: impl FnMut() -> Result<T>) -> Result<T> {
+    let mut attempt = 0;
+    loop {
+        match f() {
+            Err(Error::Io { .. }) if attempt < 3 => {
+                attempt += 1;
+                std::thread::sleep(client::backoff(attempt));
+            }
+            r => return r,
+        }
     }
 }
 
@@ -277,7 +292,7 @@ fn connect(
         creds,
         quick,
     )?);
-    let top = fetch_top(&client, r)?;
+    let top = body_retries(|| fetch_top(&client, r))?;
     let store = RegistryStore {
         client,
         index_json: Vec::new(),

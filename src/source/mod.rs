@@ -92,10 +92,12 @@ impl ImageRef {
         if Path::new(s).exists() {
             return Ok(ImageRef::Path(PathBuf::from(s)));
         }
+        // A missing file must not turn into a registry request.
         let looks_like_path = s.starts_with('/')
             || s.starts_with('.')
-            || s.ends_with(".tar")
-            || s.ends_with(".tar.gz");
+            || [".tar", ".tar.gz", ".tgz", ".tar.zst", ".json"]
+                .iter()
+                .any(|ext| s.ends_with(ext));
         if looks_like_path {
             return Err(Error::NotFound(PathBuf::from(s)));
         }
@@ -365,6 +367,10 @@ mod tests {
         ));
         assert!(matches!(
             ImageRef::parse("./missing.tar"),
+            Err(Error::NotFound(_))
+        ));
+        assert!(matches!(
+            ImageRef::parse("missing.tgz"),
             Err(Error::NotFound(_))
         ));
         assert_eq!(

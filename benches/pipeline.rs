@@ -183,6 +183,7 @@ fn bench_pipeline(c: &mut Criterion) {
         resolve: ResolveOptions {
             platform: None,
             cache_dir: Some(tmp.path().join("cache")),
+            ..ResolveOptions::default()
         },
         verify,
         ..AnalyzeOptions::default()

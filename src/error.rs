@@ -51,6 +51,15 @@ pub enum Error {
     },
     #[error("{0}")]
     Unsupported(String),
+    /// A registry answered with an error, or could not be reached.
+    #[error("{reference}: {reason}")]
+    Registry { reference: String, reason: String },
+    /// Authentication with a registry failed (names the repository and what was tried).
+    #[error("{reference}: {reason}")]
+    Auth { reference: String, reason: String },
+    /// The Docker daemon could not be reached or refused the request.
+    #[error("docker daemon ({endpoint}): {reason}")]
+    Daemon { endpoint: String, reason: String },
 }
 
 /// Shorthand used across the library.

@@ -8,9 +8,10 @@ use imgaudit::analysis::Detail;
 use imgaudit::layer::{Limits, Verify};
 use imgaudit::report::{self, Format};
 use imgaudit::run::{AnalyzeOptions, Progress};
+use imgaudit::source::registry::auth::Credentials;
 use imgaudit::source::{ImageRef, ResolveOptions};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::io::{IsTerminal, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -30,9 +31,15 @@ enum Command {
     ///   docker-archive:PATH[:TAG]   `docker save` output (legacy or Docker 25+), gzip allowed
     ///   oci:DIR[:REF]               an OCI image layout directory
     ///   oci-archive:PATH[:REF]      an OCI image layout as a tar
+    ///   docker://[REGISTRY/]REPO[:TAG|@DIGEST]
+    ///                               straight from a registry (no daemon, no temp copy)
+    ///   docker-daemon:NAME[:TAG]    the local Docker daemon (DOCKER_HOST honoured)
     ///   PATH                        a file or directory; the kind is detected
+    ///   NAME[:TAG]                  the daemon's image if it has one, else the registry's
     ///
     /// Examples:
+    ///   imgaudit analyze python:3.12-slim
+    ///   imgaudit analyze docker://registry.example.com/org/app:1.2 --all-platforms
     ///   imgaudit analyze img.tar
     ///   imgaudit analyze oci:./layout:latest --platform linux/arm64
     ///   imgaudit analyze img.tar --format json --output report.json
@@ -68,8 +75,20 @@ struct AnalyzeArgs {
     output: Option<PathBuf>,
     /// Platform to pick from a multi-platform image (os/arch[/variant]).
     /// Default: linux/amd64, or the only one present.
-    #[arg(long, value_name = "OS/ARCH")]
+    #[arg(long, value_name = "OS/ARCH", conflicts_with = "all_platforms")]
     platform: Option<String>,
+    /// Analyse every platform of a multi-platform image and print one summary row per platform.
+    #[arg(long)]
+    all_platforms: bool,
+    /// Registry user name (the password is read from standard input: --password-stdin).
+    #[arg(long, value_name = "USER", requires = "password_stdin")]
+    username: Option<String>,
+    /// Read the registry password (or token) from standard input; needs --username.
+    #[arg(long, requires = "username")]
+    password_stdin: bool,
+    /// Allow plain http (no TLS) to a registry that is not on loopback.
+    #[arg(long)]
+    insecure: bool,
     /// How many of the largest files and directories to list.
     #[arg(long, default_value_t = 20, value_name = "N")]
     top: usize,
@@ -113,6 +132,7 @@ struct AnalyzeArgs {
 /// Validated settings for one `analyze` run.
 struct AnalyzeSettings {
     image: ImageRef,
+    all_platforms: bool,
     format: Format,
     output: Option<PathBuf>,
     options: AnalyzeOptions,
@@ -135,6 +155,25 @@ impl AnalyzeArgs {
             bail!("--jobs must be at least 1");
         }
         let image = ImageRef::parse(&self.image)?;
+        let credentials = match self.username {
+            Some(username) => {
+                let mut secret = String::new();
+                std::io::stdin()
+                    .take(64 * 1024)
+                    .read_to_string(&mut secret)
+                    .context("cannot read the password from standard input")?;
+                let secret = secret.trim_end_matches(['\n', '\r']).to_string();
+                if secret.is_empty() {
+                    bail!("--password-stdin: standard input is empty");
+                }
+                Some(Credentials {
+                    username,
+                    secret,
+                    origin: "--username/--password-stdin".into(),
+                })
+            }
+            None => None,
+        };
         let verify = match (self.no_verify, self.verify) {
             (true, _) => Verify::None,
             (false, VerifyArg::Stored) => Verify::Stored,
@@ -142,6 +181,7 @@ impl AnalyzeArgs {
         };
         Ok(AnalyzeSettings {
             image,
+            all_platforms: self.all_platforms,
             format: match self.format {
                 FormatArg::Table => Format::Table,
                 FormatArg::Json => Format::Json,
@@ -151,6 +191,8 @@ impl AnalyzeArgs {
                 resolve: ResolveOptions {
                     platform: self.platform,
                     cache_dir: Some(self.cache_dir.unwrap_or_else(default_cache_dir)),
+                    insecure: self.insecure,
+                    credentials,
                 },
                 verify,
                 limits: Limits {
@@ -193,6 +235,9 @@ impl Progress for Bar {
 }
 
 fn run_analyze(s: AnalyzeSettings) -> anyhow::Result<()> {
+    if s.all_platforms {
+        return run_all_platforms(s);
+    }
     let bar = if s.progress {
         let pb = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
         let style = ProgressStyle::with_template(
@@ -229,6 +274,106 @@ fn run_analyze(s: AnalyzeSettings) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// One summary row per platform of a multi-platform image.
+#[derive(serde::Serialize)]
+struct PlatformRow {
+    platform: String,
+    reference: String,
+    source: imgaudit::source::SourceKind,
+    manifest_digest: Option<String>,
+    layers: usize,
+    compressed_bytes: Option<u64>,
+    layer_bytes: u64,
+    final_bytes: u64,
+    wasted_bytes: u64,
+    files: u64,
+    efficiency: f64,
+}
+
+fn run_all_platforms(s: AnalyzeSettings) -> anyhow::Result<()> {
+    let platforms = imgaudit::source::platforms(&s.image, &s.options.resolve)?;
+    let mut rows = Vec::with_capacity(platforms.len());
+    for p in platforms {
+        let mut options = s.options.clone();
+        options.resolve.platform = Some(p.clone());
+        let a = imgaudit::analyze(&s.image, &options, &imgaudit::run::NoProgress)
+            .with_context(|| format!("platform {p}"))?;
+        rows.push(PlatformRow {
+            platform: a.image.platform.clone(),
+            reference: a.image.reference.clone(),
+            source: a.image.source,
+            manifest_digest: a.image.manifest_digest.as_ref().map(|d| d.to_string()),
+            layers: a.layers.len(),
+            compressed_bytes: a.totals.compressed_bytes,
+            layer_bytes: a.totals.layer_bytes,
+            final_bytes: a.totals.final_bytes,
+            wasted_bytes: a.totals.wasted_bytes,
+            files: a.totals.files,
+            efficiency: a.totals.efficiency,
+        });
+    }
+    let mut out: Box<dyn Write> = match &s.output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let written = match s.format {
+        Format::Json => serde_json::to_writer_pretty(
+            &mut out,
+            &serde_json::json!({ "schema_version": 1, "platforms": rows }),
+        )
+        .map_err(std::io::Error::from)
+        .and_then(|_| writeln!(out)),
+        Format::Table => {
+            let mut t = comfy_table::Table::new();
+            t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+            t.set_header([
+                "platform",
+                "layers",
+                "compressed",
+                "layer bytes",
+                "final",
+                "wasted",
+                "files",
+                "efficiency",
+                "manifest",
+            ]);
+            for r in &rows {
+                t.add_row([
+                    r.platform.clone(),
+                    r.layers.to_string(),
+                    r.compressed_bytes
+                        .map(imgaudit::units::human)
+                        .unwrap_or_else(|| "unknown".into()),
+                    imgaudit::units::human(r.layer_bytes),
+                    imgaudit::units::human(r.final_bytes),
+                    imgaudit::units::human(r.wasted_bytes),
+                    r.files.to_string(),
+                    format!("{:.1}%", r.efficiency * 100.0),
+                    r.manifest_digest
+                        .as_deref()
+                        .map(|d| d.chars().take(19).collect())
+                        .unwrap_or_default(),
+                ]);
+            }
+            writeln!(
+                out,
+                "{}",
+                rows.first().map(|r| r.reference.as_str()).unwrap_or("")
+            )
+            .and_then(|_| writeln!(out, "{t}"))
+        }
+    };
+    match written.and_then(|_| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(e).context("cannot write the report")
+        }
+        _ => Ok(()),
+    }
 }
 
 fn main() -> ExitCode {

@@ -7,7 +7,9 @@
 //! Registry (`docker://`) and daemon (`docker-daemon:`) references are parsed
 //! here too; they are the seam where those sources plug in.
 
+pub mod daemon;
 pub mod docs;
+pub mod registry;
 mod resolve;
 pub mod store;
 
@@ -40,10 +42,12 @@ pub enum ImageRef {
     },
     /// A path whose kind is detected from its contents.
     Path(PathBuf),
-    /// `docker://…` — a registry (not yet supported).
+    /// `docker://…` — a registry.
     Registry(String),
-    /// `docker-daemon:…` — the local daemon (not yet supported).
+    /// `docker-daemon:…` — the local daemon.
     Daemon(String),
+    /// A bare `NAME[:TAG]`: the daemon when it has the image, else the registry.
+    Name(String),
 }
 
 /// Split `PATH[:REF]`, preferring the whole string when it names an existing path.
@@ -88,20 +92,22 @@ impl ImageRef {
         if Path::new(s).exists() {
             return Ok(ImageRef::Path(PathBuf::from(s)));
         }
+        // A missing file must not turn into a registry request.
         let looks_like_path = s.starts_with('/')
             || s.starts_with('.')
-            || s.ends_with(".tar")
-            || s.ends_with(".tar.gz");
+            || [".tar", ".tar.gz", ".tgz", ".tar.zst", ".json"]
+                .iter()
+                .any(|ext| s.ends_with(ext));
         if looks_like_path {
             return Err(Error::NotFound(PathBuf::from(s)));
         }
-        Err(Error::BadReference {
-            reference: s.into(),
-            reason: "no such file or directory, and registry/daemon names are not supported yet; \
-                     save the image first (`docker save -o img.tar NAME` or `skopeo copy docker://NAME oci-archive:img.tar`) \
-                     and pass the archive"
-                .into(),
-        })
+        match registry::reference::RegistryRef::parse(s) {
+            Ok(_) => Ok(ImageRef::Name(s.to_string())),
+            Err(e) => Err(Error::BadReference {
+                reference: s.into(),
+                reason: format!("no such file or directory, and not an image name either ({e})"),
+            }),
+        }
     }
 }
 
@@ -112,6 +118,10 @@ pub enum SourceKind {
     DockerArchive,
     Oci,
     OciArchive,
+    /// Pulled from a registry over the distribution API.
+    Registry,
+    /// Exported by the local Docker (or podman) daemon.
+    DockerDaemon,
 }
 
 /// Everything the layer stage needs to read and verify one layer.
@@ -140,6 +150,10 @@ pub struct ResolveOptions {
     pub platform: Option<String>,
     /// Where temporary decompressed archives may be written.
     pub cache_dir: Option<PathBuf>,
+    /// Plain http to a non-loopback registry (`--insecure`).
+    pub insecure: bool,
+    /// Registry credentials from the command line; `None` = docker's config.
+    pub credentials: Option<registry::auth::Credentials>,
 }
 
 /// A resolved image: documents parsed and verified, layers ready to open.
@@ -179,14 +193,9 @@ impl Image {
 /// Resolve `r` into an [`Image`].
 pub fn open(r: &ImageRef, opts: &ResolveOptions) -> Result<Image> {
     match r {
-        ImageRef::Registry(name) => Err(Error::Unsupported(format!(
-            "docker://{name}: reading from a registry is not supported yet; \
-             copy the image to an archive first (skopeo copy docker://{name} oci-archive:img.tar)"
-        ))),
-        ImageRef::Daemon(name) => Err(Error::Unsupported(format!(
-            "docker-daemon:{name}: reading from the Docker daemon is not supported yet; \
-             run `docker save -o img.tar {name}` and pass the archive"
-        ))),
+        ImageRef::Registry(name) => registry::open(name, opts),
+        ImageRef::Daemon(name) => daemon::open(name, opts),
+        ImageRef::Name(name) => open_name(name, opts),
         ImageRef::Oci { dir, reference } => {
             if !dir.is_dir() {
                 return Err(if dir.exists() {
@@ -241,6 +250,39 @@ pub fn open(r: &ImageRef, opts: &ResolveOptions) -> Result<Image> {
                 resolve::resolve(store, kind, None, opts, &p.display().to_string())
             }
         }
+    }
+}
+
+/// A bare name: the daemon's image when a daemon answers and has it, else
+/// the registry's (docker's name normalisation applies to both).
+fn open_name(name: &str, opts: &ResolveOptions) -> Result<Image> {
+    let why = match daemon::lookup(name)? {
+        daemon::Lookup::Found(ins) => return daemon::open_found(name, &ins, opts),
+        daemon::Lookup::Missing => "the docker daemon has no such image".to_string(),
+        daemon::Lookup::Unreachable(why) => format!("no docker daemon: {why}"),
+    };
+    registry::open(name, opts).map_err(|e| Error::Registry {
+        reference: name.into(),
+        reason: format!("{e} (tried the registry because {why})"),
+    })
+}
+
+/// The platforms an image offers, for `--all-platforms`: every manifest of
+/// its index (attestations skipped), one entry for a single-platform image.
+pub fn platforms(r: &ImageRef, opts: &ResolveOptions) -> Result<Vec<String>> {
+    let store: Arc<dyn Store> = match r {
+        ImageRef::Registry(name) => return registry::platforms(name, opts),
+        ImageRef::Name(name) if !matches!(daemon::lookup(name)?, daemon::Lookup::Found(_)) => {
+            return registry::platforms(name, opts)
+        }
+        ImageRef::Oci { dir, .. } => Arc::new(DirStore::new(dir)?),
+        ImageRef::Path(p) if p.is_dir() => Arc::new(DirStore::new(p)?),
+        ImageRef::OciArchive { path, .. } | ImageRef::Path(path) => Arc::new(open_tar(path, opts)?),
+        _ => return Ok(vec![open(r, opts)?.platform()]),
+    };
+    match store::read_capped(&*store, "index.json", docs::MAX_DOC, "index.json")? {
+        Some(index) => resolve::list_platforms(&*store, &index),
+        None => Ok(vec![open(r, opts)?.platform()]),
     }
 }
 
@@ -328,7 +370,15 @@ mod tests {
             Err(Error::NotFound(_))
         ));
         assert!(matches!(
-            ImageRef::parse("python:3.12"),
+            ImageRef::parse("missing.tgz"),
+            Err(Error::NotFound(_))
+        ));
+        assert_eq!(
+            ImageRef::parse("python:3.12").unwrap(),
+            ImageRef::Name("python:3.12".into())
+        );
+        assert!(matches!(
+            ImageRef::parse("Not An Image"),
             Err(Error::BadReference { .. })
         ));
     }

@@ -278,6 +278,42 @@ fn select_from_index(
     Ok(loaded.swap_remove(pick))
 }
 
+/// Every platform an index offers (attestations skipped), in index order;
+/// entries without a platform get it from their config.
+pub(super) fn list_platforms(store: &dyn Store, index_bytes: &[u8]) -> Result<Vec<String>> {
+    let what = format!("index.json in {}", store.name());
+    let doc = Document::parse(index_bytes, &what)?;
+    let mut cands = Vec::new();
+    collect(
+        store,
+        doc.manifests.as_deref().unwrap_or(&[]),
+        0,
+        None,
+        &mut cands,
+    )?;
+    let mut out = Vec::new();
+    for c in cands {
+        let p = match c.platform {
+            Some(p) => p,
+            None => {
+                let bytes = read_blob(store, &c.digest, "manifest")?;
+                let m = Document::parse(&bytes, &format!("manifest {}", c.digest))?;
+                let Some(cd) = m.config.as_ref() else {
+                    continue;
+                };
+                let cd = cd.digest("manifest config")?;
+                let cfg: Config = parse_json(&read_blob(store, &cd, "config")?, "config")?;
+                cfg.platform()
+            }
+        };
+        let name = p.display();
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    Ok(out)
+}
+
 fn list_or_none(v: &[String]) -> String {
     if v.is_empty() {
         "none".into()

@@ -13,6 +13,17 @@ pub fn imgaudit() -> Command {
         std::env::temp_dir().join("imgaudit-test-cache"),
     );
     c.env_remove("NO_COLOR");
+    // Tests talk to loopback services only, never through a proxy.
+    for v in [
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ] {
+        c.env_remove(v);
+    }
     c
 }
 
@@ -103,4 +114,27 @@ pub fn accounting_fixtures() -> Option<&'static PathBuf> {
         Some(out)
     })
     .as_ref()
+}
+
+/// `true` when a Docker daemon answers (DOCKER_HOST, else /var/run/docker.sock);
+/// otherwise print why the test is skipped, or fail under CI=true.
+pub fn have_daemon(test: &str) -> bool {
+    if !have_tools(test, &["docker"]) {
+        return false;
+    }
+    let ok = std::process::Command::new("docker")
+        .arg("info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if ok {
+        return true;
+    }
+    if in_ci() {
+        panic!("{test}: no Docker daemon answers under CI=true (.ci/run starts one)");
+    }
+    eprintln!("SKIP {test}: no Docker daemon answers (start dockerd, or set DOCKER_HOST)");
+    false
 }

@@ -5,7 +5,10 @@
 
 mod categories;
 mod common;
+mod daemon;
 mod demo;
 mod errors;
 mod layout;
+mod registry;
+mod services;
 mod shapes;

@@ -61,6 +61,17 @@ pub fn analyze(
 ) -> Result<Analysis> {
     let rules = Rules::load(&opts.rule_files)?;
     let image = source::open(reference, &opts.resolve)?;
+    analyze_image(&image, &rules, opts, progress)
+}
+
+/// The pipeline after the source stage: decode, stack, classify, build the
+/// analysis of an already resolved image.
+pub fn analyze_image(
+    image: &source::Image,
+    rules: &Rules,
+    opts: &AnalyzeOptions,
+    progress: &dyn Progress,
+) -> Result<Analysis> {
     let n = image.layers.len();
     let stack = Mutex::new(Stack {
         tree: Tree::new(),
@@ -72,9 +83,9 @@ pub fn analyze(
     // (package rules need the final package index and come later), then is
     // stacked as soon as every layer below it is: most of the stacking
     // overlaps the decoding of the remaining layers.
-    decode_layers_then(&image, opts, progress, |lc| {
+    decode_layers_then(image, opts, progress, |lc| {
         let tags = if opts.classify {
-            tag_changes(&rules, &lc)
+            tag_changes(rules, &lc)
         } else {
             Vec::new()
         };
@@ -85,11 +96,11 @@ pub fn analyze(
     })?;
     let Stack { tree, applied, .. } = stack.into_inner().unwrap_or_else(|e| e.into_inner());
     let a = analysis::build(
-        &image,
+        image,
         &applied,
         tree,
         opts.detail,
-        opts.classify.then_some(&rules),
+        opts.classify.then_some(rules),
     );
     crate::drop_later(applied);
     Ok(a)

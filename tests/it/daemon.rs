@@ -281,15 +281,10 @@ fn export_streams_of_every_docker_save_shape() {
                 jobs: Some(jobs),
                 ..Default::default()
             };
-            let mut decoded =
-                imgaudit::run::decode_layers(&image, &opts, &imgaudit::run::NoProgress)
-                    .unwrap_or_else(|e| panic!("{shape} --jobs {jobs}: {e}"));
-            let mut tree = imgaudit::tree::Tree::new();
-            for lc in &mut decoded {
-                tree.apply(lc);
-            }
             let rules = imgaudit::classify::Rules::load(&[]).unwrap();
-            let analysis = imgaudit::analysis::build(&image, &decoded, tree, opts.detail, &rules);
+            let analysis =
+                imgaudit::run::analyze_image(&image, &rules, &opts, &imgaudit::run::NoProgress)
+                    .unwrap_or_else(|e| panic!("{shape} --jobs {jobs}: {e}"));
             let v = serde_json::to_value(&analysis).unwrap();
             assert_eq!(v["image"]["source"], "docker-daemon");
             assert_eq!(

@@ -47,8 +47,11 @@ pub struct PackageInfo {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SavingsItem {
-    /// Package name or path prefix.
+    /// Package name, or the directory the files are in (at most three
+    /// levels, folded into an ancestor listed for the same category).
     pub label: String,
+    /// The item's category (`None` for bytes hidden by later layers).
+    pub category: Option<String>,
     pub bytes: u64,
     pub files: u64,
     pub layers: Vec<u32>,
@@ -60,9 +63,18 @@ pub struct SavingsGroup {
     /// `false` for bytes hidden by later layers: shipped, but not in the final filesystem.
     pub in_final: bool,
     pub categories: Vec<String>,
+    /// The fix of the group's first category (see `fixes` for all of them).
     pub fix: String,
+    /// One fix per category in the group.
+    pub fixes: Vec<CategoryFix>,
     pub items: Vec<SavingsItem>,
     pub subtotal: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CategoryFix {
+    pub category: String,
+    pub fix: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -95,6 +107,8 @@ pub struct Savings {
     pub minimum_compressed_bytes: Option<u64>,
     pub findings: Vec<Finding>,
 }
+
+const HIDDEN_FIX: &str = "Delete files in the same RUN that creates them (or squash those layers / use a multi-stage build), so deleted bytes are never shipped";
 
 /// Items listed per removable group before the rest are folded.
 const MAX_ITEMS: usize = 12;
@@ -196,6 +210,21 @@ fn prefix_of(path: &[u8]) -> &[u8] {
     path
 }
 
+/// `dir/NAME.py` for `dir/__pycache__/NAME.<tag>.pyc`.
+fn pycache_source(path: &[u8]) -> Option<Vec<u8>> {
+    let slash = path.iter().rposition(|&b| b == b'/')?;
+    let (dir, file) = (&path[..slash], &path[slash + 1..]);
+    let parent = dir.strip_suffix(b"__pycache__")?;
+    if !file.ends_with(b".pyc") {
+        return None;
+    }
+    let stem = &file[..file.iter().position(|&b| b == b'.')?];
+    let mut src = parent.to_vec();
+    src.extend_from_slice(stem);
+    src.extend_from_slice(b".py");
+    Some(src)
+}
+
 #[derive(Default)]
 struct Acc {
     bytes: u64,
@@ -238,7 +267,9 @@ impl Items {
         }
     }
 
-    /// Items by label (a package name or `/prefix`), merged where labels meet.
+    /// Items by label (a package name or `/prefix`), merged where labels
+    /// meet; a prefix under another prefix of the same category folds into
+    /// it (`/app/.git/hooks` into `/app/.git`).
     fn into_labelled(self, index: &PackageIndex) -> BTreeMap<String, Acc> {
         let mut out: BTreeMap<String, Acc> = BTreeMap::new();
         for (o, a) in self.by_package {
@@ -246,7 +277,21 @@ impl Items {
                 .or_default()
                 .merge(a);
         }
-        for (p, a) in self.by_prefix {
+        let mut prefixes: Vec<(Box<[u8]>, Acc)> = self.by_prefix.into_iter().collect();
+        prefixes.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut kept: Vec<(Box<[u8]>, Acc)> = Vec::new();
+        for (p, a) in prefixes {
+            // Sorted, so an ancestor comes before its descendants.
+            let ancestor = kept
+                .iter_mut()
+                .rev()
+                .find(|(k, _)| p.len() > k.len() && p.starts_with(k) && p[k.len()] == b'/');
+            match ancestor {
+                Some((_, acc)) => acc.merge(a),
+                None => kept.push((p, a)),
+            }
+        }
+        for (p, a) in kept {
             out.entry(display_path(&p)).or_default().merge(a);
         }
         out
@@ -331,6 +376,10 @@ impl<'r> Accumulator<'r> {
         let Some(ino) = f.inode else { return };
         let (cat, strip, owner) = self.classify(tree, f.path, f.tag, f.bytes, ino);
         let debug = self.rules.debug();
+        // Bytecode is not in the package lists (pip records it only when it
+        // compiles at install time), but its source file is: label by that.
+        let label_owner =
+            owner.or_else(|| pycache_source(f.path).and_then(|s| self.index.owner_of(&s)));
         let rest = f.bytes - strip;
         for (c, b) in [(cat, rest), (debug, strip)] {
             // The file's own category always gets the file; debug-symbols
@@ -341,7 +390,7 @@ impl<'r> Accumulator<'r> {
             let a = &mut self.cat_final[c];
             a.bytes += b;
             a.layers.insert(f.layer);
-            self.items[c].entry(owner, f.path).add(b, f.layer);
+            self.items[c].entry(label_owner, f.path).add(b, f.layer);
         }
         self.cat_final[cat].files += 1;
         if let Some(o) = owner {
@@ -460,6 +509,7 @@ fn finish(
                     in_final: true,
                     categories: Vec::new(),
                     fix: c.fix.clone(),
+                    fixes: Vec::new(),
                     items: Vec::new(),
                     subtotal: 0,
                 });
@@ -467,11 +517,16 @@ fn finish(
             }
         };
         g.categories.push(c.id.clone());
+        g.fixes.push(CategoryFix {
+            category: c.id.clone(),
+            fix: c.fix.clone(),
+        });
         g.subtotal += cat_final[i].bytes;
         for (label, a) in std::mem::take(&mut items[i]) {
             if a.bytes > 0 {
                 g.items.push(SavingsItem {
                     label,
+                    category: Some(c.id.clone()),
                     bytes: a.bytes,
                     files: a.files,
                     layers: a.layers.into_iter().collect(),
@@ -484,8 +539,14 @@ fn finish(
             .sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.label.cmp(&b.label)));
         if g.items.len() > MAX_ITEMS {
             let rest = g.items.split_off(MAX_ITEMS - 1);
+            let cats: BTreeSet<&Option<String>> = rest.iter().map(|i| &i.category).collect();
+            let category = match cats.into_iter().collect::<Vec<_>>()[..] {
+                [one] => one.clone(),
+                _ => None,
+            };
             g.items.push(SavingsItem {
                 label: format!("{} more", rest.len()),
+                category,
                 bytes: rest.iter().map(|i| i.bytes).sum(),
                 files: rest.iter().map(|i| i.files).sum(),
                 layers: rest
@@ -518,6 +579,7 @@ fn finish(
                     .flatten()
                     .map(|c| short(&c))
                     .unwrap_or_else(|| "(no history)".into()),
+                category: None,
                 bytes,
                 files,
                 layers: vec![l],
@@ -528,7 +590,11 @@ fn finish(
             group: "Hidden by later layers".into(),
             in_final: false,
             categories: Vec::new(),
-            fix: "Delete files in the same RUN that creates them (or squash those layers / use a multi-stage build), so deleted bytes are never shipped".into(),
+            fix: HIDDEN_FIX.into(),
+            fixes: vec![CategoryFix {
+                category: String::new(),
+                fix: HIDDEN_FIX.into(),
+            }],
             items,
             subtotal: hidden_bytes,
         });

@@ -170,17 +170,28 @@ pub fn render_breakdown(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
             " (shipped, not in the final filesystem)"
         };
         writeln!(w, "  {}{note}", g.group)?;
+        let several = g.fixes.len() > 1;
         for it in &g.items {
             let layers: Vec<String> = it.layers.iter().map(|l| l.to_string()).collect();
+            let tag = match (&it.category, several) {
+                (Some(c), true) => format!(" [{c}]"),
+                _ => String::new(),
+            };
             writeln!(
                 w,
-                "  ├── {} (layer {}): {}",
+                "  ├── {} (layer {}): {}{tag}",
                 shorten(&it.label, 70),
                 layers.join(","),
                 human(it.bytes)
             )?;
         }
-        writeln!(w, "  ├── Fix: {}", g.fix)?;
+        for f in &g.fixes {
+            if several {
+                writeln!(w, "  ├── Fix ({}): {}", f.category, f.fix)?;
+            } else {
+                writeln!(w, "  ├── Fix: {}", f.fix)?;
+            }
+        }
         writeln!(w, "  └── Subtotal: {}", human(g.subtotal))?;
     }
     writeln!(

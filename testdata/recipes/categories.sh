@@ -8,17 +8,18 @@
 #
 #   L1 RUN apt-get install make libffi-dev   (no cleanup in the same RUN)
 #        /usr/bin/make, headers, libffi.a, .pc   -> build-tools (package rule)
-#        /usr/share/{doc,man,info,locale}       -> docs
+#        /usr/share/{doc,man,info}              -> docs (locales excluded,
+#                                                  as slim images do)
 #        /var/cache/apt/archives/libffi-dev.deb -> package-caches
 #        /var/lib/apt/lists/*                   -> package-indexes (a real
 #                                                  Release file of this host)
 #        /var/log/apt/history.log, dpkg.log      -> logs-temp
 #        /var/lib/dpkg/**                        -> base-system
-#   L2 RUN pip install six psutil safetensors nvidia-cuda-runtime-cu12
+#   L2 RUN pip install six jsonschema safetensors nvidia-cuda-runtime-cu12
 #        (wheels unpacked into site-packages with their RECORD; no
 #        --no-cache-dir, so pip's cache keeps the small wheels)
-#        six, psutil                             -> python-packages
-#        psutil/tests/**                         -> tests
+#        six, jsonschema                         -> python-packages
+#        jsonschema/tests/**                     -> tests
 #        __pycache__ (python3 -m compileall)     -> python-bytecode
 #        safetensors + its dist-info             -> ml-frameworks
 #        nvidia/cuda_runtime + its dist-info     -> cuda
@@ -52,8 +53,8 @@ export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-1700000000}"
 CREATED="$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ)"
 TAG="latest"
 DEB_PKGS="make libffi-dev"
-WHEELS="six==1.17.0 psutil==7.2.2 safetensors==0.8.0 nvidia-cuda-runtime-cu12==12.1.105"
-CACHED_WHEELS="six psutil"   # the ones left in pip's cache (kept small)
+WHEELS="six==1.17.0 jsonschema==4.23.0 safetensors==0.8.0 nvidia-cuda-runtime-cu12==12.1.105"
+CACHED_WHEELS="six jsonschema"   # the ones left in pip's cache (kept small)
 PY=python3.11
 SP="usr/local/lib/$PY/site-packages"
 
@@ -102,14 +103,16 @@ mkdir -p "$ROOTFS/var/lib/dpkg" "$ROOTFS/var/cache/apt/archives/partial" \
     "$ROOTFS/var/lib/apt/lists" "$ROOTFS/var/log/apt" "$ROOTFS/tmp" "$ROOTFS/root"
 : >"$ROOTFS/var/lib/dpkg/status"
 for p in $DEB_PKGS; do install_deb "$p"; done
+# Like slim base images (a dpkg.cfg.d path-exclude), no translations.
+rm -rf "$ROOTFS/usr/share/locale"
 cp "$(deb_of libffi-dev)" "$ROOTFS/var/cache/apt/archives/"
-# A real package index: this host's bookworm Release file, under a neutral name.
-release=$(find /var/lib/apt/lists -maxdepth 1 -name '*_dists_bookworm_Release' | head -n1)
+# A real package index: this host's bookworm InRelease file, under a neutral name.
+release=$(find /var/lib/apt/lists -maxdepth 1 -name '*_dists_bookworm_InRelease' | head -n1)
 if [ -z "$release" ]; then
     apt-get update -q
-    release=$(find /var/lib/apt/lists -maxdepth 1 -name '*_dists_bookworm_Release' | head -n1)
+    release=$(find /var/lib/apt/lists -maxdepth 1 -name '*_dists_bookworm_InRelease' | head -n1)
 fi
-cp "$release" "$ROOTFS/var/lib/apt/lists/mirror_debian_dists_bookworm_Release"
+cp "$release" "$ROOTFS/var/lib/apt/lists/mirror_debian_dists_bookworm_InRelease"
 printf 'Start-Date: 2023-11-14  22:13:20\nCommandline: apt-get install -y %s\nInstall: %s\nEnd-Date: 2023-11-14  22:13:25\n' \
     "$DEB_PKGS" "$DEB_PKGS" >"$ROOTFS/var/log/apt/history.log"
 for p in $DEB_PKGS; do
@@ -122,23 +125,24 @@ mkdir -p "$ROOTFS/$SP"
 for w in "$WHL"/*.whl; do
     python3 -m zipfile -e "$w" "$ROOTFS/$SP"
 done
-python3 -m compileall -q -j1 "$ROOTFS/$SP/six.py" "$ROOTFS/$SP/psutil" >/dev/null
+python3 -m compileall -q -j1 "$ROOTFS/$SP/six.py" "$ROOTFS/$SP/jsonschema" >/dev/null
 for name in $CACHED_WHEELS; do
     w=$(ls "$WHL"/"$name"-*.whl)
     d="$ROOTFS/root/.cache/pip/wheels/$(sha256sum "$w" | cut -c1-2)/$(sha256sum "$w" | cut -c3-4)"
     mkdir -p "$d"
     cp "$w" "$d/"
 done
-repack "RUN /bin/sh -c pip install six psutil safetensors nvidia-cuda-runtime-cu12 # buildkit"
+repack "RUN /bin/sh -c pip install six jsonschema safetensors nvidia-cuda-runtime-cu12 # buildkit"
 
 echo "== L3 COPY app /app"
 mkdir -p "$WORK/app/bin"
 cat >"$WORK/app/main.py" <<'PYEOF'
-"""The application: prints how many CPUs psutil sees."""
-import psutil
+"""The application: validates its own settings."""
+import jsonschema
 
 if __name__ == "__main__":
-    print(psutil.cpu_count())
+    jsonschema.validate({"workers": 2}, {"type": "object"})
+    print("ok")
 PYEOF
 {
     echo '#include <stdio.h>'
@@ -213,7 +217,7 @@ def intent(p):
         return "docs"
     if any(p in files for files in deb_files.values()):
         return "build-tools"
-    if f"/{sp}/psutil/tests/" in p:
+    if f"/{sp}/jsonschema/tests/" in p:
         return "tests"
     if f"/{sp}/nvidia/" in p or f"/{sp}/nvidia_cuda_runtime" in p:
         return "cuda"

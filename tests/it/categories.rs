@@ -2,7 +2,7 @@
 //! construction: category totals, the partition invariant, package bytes from
 //! the package's own file list, and the findings linked to history.
 
-use crate::common::{accounting_fixtures, analyze_json, repo_root};
+use crate::common::{accounting_fixtures, analyze_json, imgaudit, repo_root};
 use crate::layout::{oci, tar, Img, E};
 use serde_json::Value;
 
@@ -178,7 +178,10 @@ fn dpkg_and_pip_packages_attributed_from_their_own_lists() {
 
 #[test]
 fn partition_holds_on_every_fixture() {
-    let mut images = vec![repo_root().join("testdata/demo/demo-oci.tar")];
+    let mut images = vec![
+        repo_root().join("testdata/demo/demo-oci.tar"),
+        repo_root().join("testdata/categories/categories-oci.tar"),
+    ];
     if let Some(dir) = accounting_fixtures() {
         images.push(dir.join("oci-archive.tar"));
         images.push(dir.join("docker-legacy.tar"));
@@ -252,4 +255,128 @@ fn debug_symbols_measured_against_real_strip() {
         cat(&a, "other")["final_bytes"].as_u64().unwrap() + dbg,
         full
     );
+}
+
+fn categories_fixture() -> String {
+    repo_root()
+        .join("testdata/categories/categories-oci.tar")
+        .display()
+        .to_string()
+}
+
+/// The committed image built by testdata/recipes/categories.sh from real
+/// Debian packages (make, libffi-dev) and real wheels (six, jsonschema,
+/// safetensors, nvidia-cuda-runtime-cu12): every built-in category holds
+/// what the recipe put there, as the recipe measured it from the rootfs
+/// (and, for ELF files, from what a real `strip --strip-unneeded` removed).
+#[test]
+fn real_packages_land_in_every_builtin_category() {
+    let expected: Value = serde_json::from_slice(
+        &std::fs::read(repo_root().join("testdata/categories/categories-expected.json")).unwrap(),
+    )
+    .unwrap();
+    let a = analyze_json(&categories_fixture(), &[]);
+    assert_partition(&a);
+    let exp = expected["categories"].as_object().unwrap();
+    let mut total_strip = 0u64;
+    for (id, e) in exp {
+        let bytes = e["bytes"].as_u64().unwrap();
+        let strip = e["strip_bytes"].as_u64().unwrap();
+        total_strip += strip;
+        let got = cat(&a, id)["final_bytes"].as_u64().unwrap();
+        // A file's strippable bytes count under debug-symbols; our estimate
+        // of them may differ from strip's by 2%, and only there.
+        let want = bytes - strip;
+        let slack = strip / 50;
+        assert!(
+            got.abs_diff(want) <= slack,
+            "{id}: reported {got}, recipe measured {want} (± {slack})"
+        );
+        assert_eq!(
+            cat(&a, id)["files"].as_u64().unwrap(),
+            e["files"].as_u64().unwrap(),
+            "{id} files"
+        );
+    }
+    for id in [
+        "build-tools",
+        "cuda",
+        "ml-frameworks",
+        "python-bytecode",
+        "package-caches",
+        "package-indexes",
+        "docs",
+        "tests",
+        "vcs",
+        "logs-temp",
+        "other",
+    ] {
+        assert!(
+            exp.get(id)
+                .is_some_and(|e| e["bytes"].as_u64().unwrap() > 0),
+            "the fixture does not exercise {id}"
+        );
+    }
+    let dbg = cat(&a, "debug-symbols")["final_bytes"].as_u64().unwrap();
+    assert!(total_strip > 100_000, "fixture has real debug info");
+    assert!(
+        dbg.abs_diff(total_strip) * 50 <= total_strip,
+        "debug-symbols {dbg}, strip removes {total_strip}"
+    );
+    // Nothing the recipe did not put there.
+    for c in a["categories"].as_array().unwrap() {
+        let id = c["id"].as_str().unwrap();
+        if id != "debug-symbols" && !exp.contains_key(id) {
+            assert_eq!(c["final_bytes"], 0, "{id} should be empty");
+        }
+    }
+    // The pip cache deleted in a later layer: 0 B final, shipped all the same.
+    assert_eq!(
+        cat(&a, "package-caches")["wasted_bytes"],
+        expected["wasted"]["package-caches"]
+    );
+    // Packages: bytes and files of what each one's own list names.
+    let pkgs = a["packages"].as_array().unwrap();
+    for (manager, list) in [("dpkg", &expected["dpkg"]), ("pip", &expected["pip"])] {
+        for (name, e) in list.as_object().unwrap() {
+            let p = pkgs
+                .iter()
+                .find(|p| p["name"] == name.as_str() && p["manager"] == manager)
+                .unwrap_or_else(|| panic!("{manager} package {name} not attributed"));
+            assert_eq!(p["bytes"], e["bytes"], "{name} bytes");
+            assert_eq!(p["files"], e["files"], "{name} files");
+        }
+    }
+    let category_of = |name: &str| {
+        pkgs.iter().find(|p| p["name"] == name).unwrap()["category"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(category_of("libffi-dev"), "build-tools");
+    assert_eq!(category_of("nvidia-cuda-runtime-cu12"), "cuda");
+    assert_eq!(category_of("safetensors"), "ml-frameworks");
+    // Findings: the cache deleted one RUN too late, pip without --no-cache-dir.
+    let codes: Vec<&str> = a["savings"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"IA001"), "{codes:?}");
+}
+
+/// The savings breakdown of the real-packages fixture, as the terminal shows it.
+#[test]
+fn breakdown_tree_snapshot() {
+    let out = imgaudit()
+        .args(["analyze", &categories_fixture()])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let start = text
+        .find("Savings breakdown")
+        .expect("the table has a savings breakdown");
+    insta::assert_snapshot!("categories_breakdown", &text[start..]);
 }

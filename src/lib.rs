@@ -10,6 +10,7 @@
 
 pub mod analysis;
 pub mod breakdown;
+pub mod cache;
 pub mod classify;
 pub mod digest;
 pub mod error;

@@ -45,6 +45,36 @@ enum Command {
     ///   imgaudit analyze img.tar --format json --output report.json
     #[command(verbatim_doc_comment)]
     Analyze(AnalyzeArgs),
+    /// Show or empty the layer cache (per-layer results, reused by later runs).
+    ///
+    /// Every analysed layer whose digest was verified is remembered under its
+    /// digests, the imgaudit version and the category rules; an image that
+    /// shares layers with one analysed before decodes (or downloads) only its
+    /// new layers. Location: --cache-dir, else $XDG_CACHE_HOME/imgaudit, else
+    /// ~/.cache/imgaudit.
+    ///
+    /// Examples:
+    ///   imgaudit cache info
+    ///   imgaudit cache prune
+    #[command(verbatim_doc_comment)]
+    Cache(CacheArgs),
+}
+
+#[derive(Args)]
+struct CacheArgs {
+    #[command(subcommand)]
+    action: CacheAction,
+    /// The cache directory (default: $XDG_CACHE_HOME/imgaudit).
+    #[arg(long, value_name = "DIR", global = true)]
+    cache_dir: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Clone, Copy)]
+enum CacheAction {
+    /// Where the cache is, how many layers it holds and their size.
+    Info,
+    /// Delete every cached layer.
+    Prune,
 }
 
 #[derive(Copy, Clone, ValueEnum)]
@@ -116,6 +146,11 @@ struct AnalyzeArgs {
     /// Directory for temporary and cached data (default: $XDG_CACHE_HOME/imgaudit).
     #[arg(long, value_name = "DIR")]
     cache_dir: Option<PathBuf>,
+    /// Neither read nor write the layer cache: every layer is read, decoded and
+    /// verified again. (A cached layer is not re-read, so its bytes are not
+    /// re-checked against its digest.)
+    #[arg(long, env = "IMGAUDIT_NO_CACHE", value_parser = clap::builder::BoolishValueParser::new())]
+    no_cache: bool,
     /// Extra category rules (TOML, see docs/CATEGORIES.md); repeatable. A
     /// `.imgaudit-rules.toml` in the working directory is read first when present.
     #[arg(long, value_name = "FILE")]
@@ -155,6 +190,7 @@ impl AnalyzeArgs {
             bail!("--jobs must be at least 1");
         }
         let image = ImageRef::parse(&self.image)?;
+        let cache_dir = self.cache_dir.clone().unwrap_or_else(default_cache_dir);
         let credentials = match self.username {
             Some(username) => {
                 let mut secret = String::new();
@@ -190,7 +226,7 @@ impl AnalyzeArgs {
             options: AnalyzeOptions {
                 resolve: ResolveOptions {
                     platform: self.platform,
-                    cache_dir: Some(self.cache_dir.unwrap_or_else(default_cache_dir)),
+                    cache_dir: Some(cache_dir.clone()),
                     insecure: self.insecure,
                     credentials,
                 },
@@ -204,6 +240,7 @@ impl AnalyzeArgs {
                 },
                 jobs: self.jobs,
                 classify: !self.sizes_only,
+                layer_cache: (!self.no_cache).then(|| cache_dir.clone()),
                 rule_files: {
                     let project = PathBuf::from(imgaudit::classify::PROJECT_RULES);
                     let mut files = Vec::new();
@@ -376,10 +413,36 @@ fn run_all_platforms(s: AnalyzeSettings) -> anyhow::Result<()> {
     }
 }
 
+fn run_cache(args: CacheArgs) -> anyhow::Result<()> {
+    let dir = args.cache_dir.unwrap_or_else(default_cache_dir);
+    let cache = imgaudit::cache::LayerCache::new(&dir);
+    let human = imgaudit::units::human;
+    match args.action {
+        CacheAction::Info => {
+            let i = cache.info()?;
+            println!("cache: {}", i.dir.display());
+            println!("layers: {}", i.entries);
+            println!("size: {} ({} bytes)", human(i.bytes), i.bytes);
+        }
+        CacheAction::Prune => {
+            let f = cache.prune()?;
+            println!(
+                "removed {} cached layers, {} ({} bytes), from {}",
+                f.entries,
+                human(f.bytes),
+                f.bytes,
+                f.dir.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Analyze(args) => args.into_settings().and_then(run_analyze),
+        Command::Cache(args) => run_cache(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,6 +3,7 @@
 //! manifest order and build the analysis.
 
 use crate::analysis::{self, Analysis, Detail};
+use crate::cache::LayerCache;
 use crate::classify::{PathTag, Rules, NO_TAG};
 use crate::error::{Error, Result};
 use crate::layer::{self, ChangeKind, LayerChanges, Limits, Verify};
@@ -26,6 +27,8 @@ pub struct AnalyzeOptions {
     pub classify: bool,
     /// User rule files layered over the built-in category rules.
     pub rule_files: Vec<std::path::PathBuf>,
+    /// Cache directory for per-layer results (`None`: no layer cache).
+    pub layer_cache: Option<std::path::PathBuf>,
 }
 
 impl Default for AnalyzeOptions {
@@ -38,6 +41,7 @@ impl Default for AnalyzeOptions {
             jobs: None,
             classify: true,
             rule_files: Vec::new(),
+            layer_cache: None,
         }
     }
 }
@@ -79,22 +83,71 @@ pub fn analyze_image(
         ready: (0..n).map(|_| None).collect(),
         applied: Vec::with_capacity(n),
     });
-    // On the worker that decoded it, each layer gets its path-rule tags
-    // (package rules need the final package index and come later), then is
-    // stacked as soon as every layer below it is: most of the stacking
-    // overlaps the decoding of the remaining layers.
-    decode_layers_then(image, opts, progress, |lc| {
-        let tags = if opts.classify {
-            tag_changes(rules, &lc)
+    let cache = opts.layer_cache.as_deref().map(LayerCache::new);
+    let keys: Vec<Option<String>> = image
+        .layers
+        .iter()
+        .map(|spec| {
+            cache
+                .as_ref()
+                .map(|_| LayerCache::key(spec, opts.classify, &rules.hash))
+        })
+        .collect();
+    let cached: Vec<bool> = keys
+        .iter()
+        .map(|k| matches!((&cache, k), (Some(c), Some(k)) if c.contains(k)))
+        .collect();
+    let cache_warnings = Mutex::new(Vec::new());
+    let tag = |lc: &LayerChanges| {
+        if opts.classify {
+            tag_changes(rules, lc)
         } else {
             Vec::new()
+        }
+    };
+    // On the worker that decoded it (or loaded it from the cache), each
+    // layer gets its path-rule tags (package rules need the final package
+    // index and come later), then is stacked as soon as every layer below it
+    // is: most of the stacking overlaps the decoding of the other layers.
+    for_each_layer(image, opts, progress, &cached, |i, reader, advance| {
+        let key = keys[i].as_deref();
+        let hit = match (&cache, key, &reader) {
+            (Some(c), Some(k), None) => c.load(k, i),
+            _ => None,
         };
-        let mut s = stack.lock().unwrap_or_else(|e| e.into_inner());
-        let i = lc.index;
+        let (lc, tags) = match hit {
+            Some(hit) => hit,
+            None => {
+                let reader = match reader {
+                    Some(r) => r,
+                    None => image.open_layer(i)?.0, // a damaged cache entry
+                };
+                let lc = read(image, i, reader, opts, advance)?;
+                let tags = tag(&lc);
+                // Only bytes whose digest was checked are remembered by it.
+                if let (Some(c), Some(k), true) = (&cache, key, opts.verify != Verify::None) {
+                    if let Err(e) = c.store(k, &lc, &tags) {
+                        lock(&cache_warnings).push(format!("layer cache not written: {e}"));
+                    }
+                }
+                (lc, tags)
+            }
+        };
+        let mut s = lock(&stack);
         s.ready[i] = Some((lc, tags));
         s.stack_ready();
+        Ok(())
     })?;
-    let Stack { tree, applied, .. } = stack.into_inner().unwrap_or_else(|e| e.into_inner());
+    let Stack {
+        tree, mut applied, ..
+    } = stack.into_inner().unwrap_or_else(|e| e.into_inner());
+    // Cache trouble is reported with the first layer's warnings.
+    let cache_warnings = cache_warnings
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(first) = applied.first_mut() {
+        first.warnings.extend(cache_warnings.into_iter().take(1));
+    }
     let a = analysis::build(
         image,
         &applied,
@@ -104,6 +157,10 @@ pub fn analyze_image(
     );
     crate::drop_later(applied);
     Ok(a)
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The size tree being built while layers decode: layers wait in `ready`
@@ -157,15 +214,65 @@ pub fn decode_layers_then<T: Send>(
     progress: &dyn Progress,
     then: impl Fn(LayerChanges) -> T + Sync,
 ) -> Result<Vec<T>> {
+    let none = vec![false; image.layers.len()];
+    for_each_layer(image, opts, progress, &none, |i, reader, advance| {
+        let reader = match reader {
+            Some(r) => r,
+            None => image.open_layer(i)?.0,
+        };
+        read(image, i, reader, opts, advance).map(&then)
+    })
+}
+
+/// Read and verify layer `i` from `reader`.
+fn read(
+    image: &source::Image,
+    i: usize,
+    reader: Box<dyn std::io::Read + Send>,
+    opts: &AnalyzeOptions,
+    advance: &(dyn Fn(u64) + Sync),
+) -> Result<LayerChanges> {
+    layer::read_layer(
+        &image.layers[i],
+        reader,
+        opts.verify,
+        opts.limits,
+        opts.classify,
+        advance,
+    )
+}
+
+/// Run `work` once per layer on a pool of `opts.jobs` workers. Layers not
+/// marked in `skip_open` are opened first (their stored sizes order the
+/// work, largest first, and feed the progress bar) and handed to `work`
+/// open; the others (cached) come after, with `None`. The first error in
+/// layer order wins; once one layer fails the others are not started.
+fn for_each_layer<T: Send>(
+    image: &source::Image,
+    opts: &AnalyzeOptions,
+    progress: &dyn Progress,
+    skip_open: &[bool],
+    work: impl Fn(usize, Option<Box<dyn std::io::Read + Send>>, &(dyn Fn(u64) + Sync)) -> Result<T>
+        + Sync,
+) -> Result<Vec<T>> {
     let n = image.layers.len();
     let mut opened = Vec::with_capacity(n);
-    for i in 0..n {
-        opened.push(Some(image.open_layer(i)?));
+    for (i, &skip) in skip_open.iter().enumerate() {
+        opened.push(if skip {
+            None
+        } else {
+            Some(image.open_layer(i)?)
+        });
     }
     let total: u64 = opened.iter().flatten().map(|(_, s)| *s).sum();
     progress.start(n, total);
     let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(opened[i].as_ref().map_or(0, |(_, s)| *s)));
+    order.sort_by_key(|&i| {
+        (
+            skip_open[i],
+            std::cmp::Reverse(opened[i].as_ref().map_or(0, |(_, s)| *s)),
+        )
+    });
 
     let results: Vec<Mutex<Option<Result<T>>>> = (0..n).map(|_| Mutex::new(None)).collect();
     let failed = AtomicBool::new(false);
@@ -176,25 +283,16 @@ pub fn decode_layers_then<T: Send>(
     let advance = |b: u64| progress.advance(b);
     pool.scope_fifo(|s| {
         for &i in &order {
-            let (reader, _) = opened[i].take().expect("each layer opened once");
-            let (results, failed, spec, advance, then) =
-                (&results, &failed, &image.layers[i], &advance, &then);
+            let reader = opened[i].take().map(|(r, _)| r);
+            let (results, failed, advance, work) = (&results, &failed, &advance, &work);
             s.spawn_fifo(move |_| {
                 if failed.load(Ordering::Relaxed) {
                     return;
                 }
-                let r = layer::read_layer(
-                    spec,
-                    reader,
-                    opts.verify,
-                    opts.limits,
-                    opts.classify,
-                    advance,
-                );
+                let r = work(i, reader, advance);
                 if r.is_err() {
                     failed.store(true, Ordering::Relaxed);
                 }
-                let r = r.map(then);
                 *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
             });
         }

@@ -13,6 +13,9 @@ pub fn imgaudit() -> Command {
         std::env::temp_dir().join("imgaudit-test-cache"),
     );
     c.env_remove("NO_COLOR");
+    // Each test starts from cold: the layer cache would otherwise carry one
+    // test's layers into another's (tests/it/cache.rs turns it back on).
+    c.env("IMGAUDIT_NO_CACHE", "1");
     // Tests talk to loopback services only, never through a proxy.
     for v in [
         "HTTP_PROXY",

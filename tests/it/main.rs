@@ -3,6 +3,7 @@
 //! construction), some built by the recipes in testdata/recipes with real
 //! tools (umoci, skopeo, docker), and the committed demo image.
 
+mod cache;
 mod categories;
 mod common;
 mod daemon;

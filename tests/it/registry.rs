@@ -584,3 +584,49 @@ fn registry_forbidden_and_oversized_token_answers_are_clear_errors() {
         "{err}"
     );
 }
+
+/// With the layer cache, a second pull of the same image asks the registry
+/// for its manifest and config only: no layer blob is downloaded again.
+#[test]
+fn registry_cached_layers_are_not_downloaded() {
+    let Some((reg, dir)) = setup("registry_cached_layers_are_not_downloaded", None) else {
+        return;
+    };
+    let fx = accounting_oci(&dir);
+    reg.push(&fx.oci, "cached:latest");
+    let proxy = Proxy::start(reg.port, Plan::default());
+    let cache = tempfile::tempdir().unwrap();
+    let image = format!("docker://{}/cached:latest", proxy.host());
+    let run = || {
+        let out = imgaudit()
+            .env_remove("IMGAUDIT_NO_CACHE")
+            .args(["analyze", &image, "--format", "json", "-q", "--cache-dir"])
+            .arg(cache.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let layer_gets = |seen: &[crate::services::Seen]| {
+        seen.iter()
+            .filter(|s| fx.layers.iter().any(|l| s.path.ends_with(l.as_str())))
+            .count()
+    };
+    let cold = run();
+    let after_cold = proxy.seen();
+    assert_eq!(layer_gets(&after_cold), fx.layers.len(), "{after_cold:#?}");
+    let warm = run();
+    assert_eq!(warm, cold);
+    let all = proxy.seen();
+    let second = &all[after_cold.len()..];
+    assert!(!second.is_empty(), "the manifest is still fetched");
+    assert_eq!(
+        layer_gets(second),
+        0,
+        "layers downloaded again: {second:#?}"
+    );
+}

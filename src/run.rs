@@ -266,12 +266,22 @@ fn for_each_layer<T: Send>(
     }
     let total: u64 = opened.iter().flatten().map(|(_, s)| *s).sum();
     progress.start(n, total);
+    // Largest first; but a forward-only source (the daemon's export stream)
+    // is read in stream order, so no reader has to go back.
+    let positions: Option<Vec<u64>> = (0..n)
+        .map(|i| match skip_open[i] {
+            true => Some(0),
+            false => image.stream_position(i),
+        })
+        .collect();
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by_key(|&i| {
-        (
-            skip_open[i],
-            std::cmp::Reverse(opened[i].as_ref().map_or(0, |(_, s)| *s)),
-        )
+        let size = opened[i].as_ref().map_or(0, |(_, s)| *s);
+        let key = match &positions {
+            Some(p) => p[i],
+            None => u64::MAX - size,
+        };
+        (skip_open[i], key)
     });
 
     let results: Vec<Mutex<Option<Result<T>>>> = (0..n).map(|_| Mutex::new(None)).collect();

@@ -450,6 +450,9 @@ impl Store for DaemonStore {
     fn name(&self) -> &str {
         &self.name
     }
+    fn stream_position(&self, path: &str) -> Option<u64> {
+        self.lookup(path).ok().flatten().map(|k| k as u64)
+    }
     fn open(&self, path: &str) -> Result<Option<(Box<dyn Read + Send>, u64)>> {
         let Some(k) = self.lookup(path)? else {
             return Ok(None);

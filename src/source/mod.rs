@@ -185,6 +185,12 @@ impl Image {
             })
     }
 
+    /// Position of layer `i` in a forward-only source (see
+    /// [`Store::stream_position`]); `None` for random-access sources.
+    pub fn stream_position(&self, i: usize) -> Option<u64> {
+        self.store.stream_position(&self.layers[i].path)
+    }
+
     pub fn platform(&self) -> String {
         self.config.platform().display()
     }

@@ -18,6 +18,12 @@ pub trait Store: Send + Sync {
     fn name(&self) -> &str;
     /// Open `path`; `Ok(None)` when it does not exist.
     fn open(&self, path: &str) -> Result<Option<(Box<dyn Read + Send>, u64)>>;
+    /// Where `path` sits in a store that can only be read forward (an export
+    /// stream, where going back costs a new export); `None` for stores that
+    /// read any member at any time. Layers are then read in this order.
+    fn stream_position(&self, _path: &str) -> Option<u64> {
+        None
+    }
 }
 
 /// Normalise a relative path inside a store: strips `./`, rejects absolute

@@ -214,11 +214,36 @@ impl Tree {
         e.count += 1;
     }
 
-    fn node_size(&self, id: NodeId) -> u64 {
-        match self.nodes[id as usize].kind {
-            NodeKind::File(i) => self.inodes[i as usize].size,
-            _ => 0,
+    /// How dive sizes a whiteout of `path` (node `id`): a deleted directory
+    /// counts the sizes its lower-layer entries had (each regular file once,
+    /// at the path that wrote it; hardlink entries are 0 bytes in a tar); a
+    /// deleted file counts 0.
+    fn dive_whiteout_size(&self, id: NodeId, path: &[u8]) -> u64 {
+        if !matches!(self.nodes[id as usize].kind, NodeKind::Dir(_)) {
+            return 0;
         }
+        let mut total = 0;
+        let mut stack = vec![(id, path.to_vec())];
+        while let Some((n, p)) = stack.pop() {
+            match &self.nodes[n as usize].kind {
+                NodeKind::Dir(c) => {
+                    for (name, &k) in c {
+                        let mut q = p.clone();
+                        q.push(b'/');
+                        q.extend_from_slice(name);
+                        stack.push((k, q));
+                    }
+                }
+                NodeKind::File(ino) => {
+                    let inode = &self.inodes[*ino as usize];
+                    if *inode.path == *p {
+                        total += inode.size;
+                    }
+                }
+                _ => {}
+            }
+        }
+        total
     }
 
     /// Apply one layer on top of the tree (its probe facts move into the inodes).
@@ -253,8 +278,7 @@ impl Tree {
                 let Some(id) = self.lookup(&c.path) else {
                     continue;
                 };
-                // dive counts a whiteout as a copy of what it deletes.
-                let size = self.node_size(id);
+                let size = self.dive_whiteout_size(id, &c.path);
                 self.dive_add(&c.path, size);
                 self.count_removed(id, layer, true);
                 let (parent, name_start) = match c.path.iter().rposition(|&b| b == b'/') {

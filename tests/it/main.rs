@@ -8,6 +8,7 @@ mod categories;
 mod common;
 mod daemon;
 mod demo;
+mod dive_compat;
 mod errors;
 mod layout;
 mod registry;

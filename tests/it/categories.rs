@@ -15,6 +15,16 @@ fn cat<'a>(a: &'a Value, id: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no category {id}"))
 }
 
+/// The stable codes of the findings in a `savings` object.
+fn finding_codes(savings: &Value) -> Vec<&str> {
+    savings["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect()
+}
+
 /// Every final byte in exactly one category; wasted bytes too.
 pub fn assert_partition(a: &Value) {
     let cats = a["categories"].as_array().unwrap();
@@ -105,12 +115,7 @@ fn builtin_categories_by_construction() {
         groups.contains(&"Build tools") && groups.contains(&"Hidden by later layers"),
         "{groups:?}"
     );
-    let codes: Vec<&str> = s["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["code"].as_str().unwrap())
-        .collect();
+    let codes = finding_codes(s);
     assert!(codes.contains(&"IA001"), "{codes:?}");
 }
 
@@ -357,12 +362,7 @@ fn real_packages_land_in_every_builtin_category() {
     assert_eq!(category_of("nvidia-cuda-runtime-cu12"), "cuda");
     assert_eq!(category_of("safetensors"), "ml-frameworks");
     // Findings: the cache deleted one RUN too late, pip without --no-cache-dir.
-    let codes: Vec<&str> = a["savings"]["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["code"].as_str().unwrap())
-        .collect();
+    let codes = finding_codes(&a["savings"]);
     assert!(codes.contains(&"IA001"), "{codes:?}");
 }
 

@@ -10,13 +10,17 @@
 
 pub mod analysis;
 pub mod breakdown;
+pub mod budget;
 pub mod classify;
+pub mod diff;
 pub mod digest;
+pub mod dirtree;
 pub mod error;
 pub mod layer;
 pub mod report;
 pub mod run;
 pub mod source;
+pub mod summary;
 pub mod tree;
 pub mod units;
 

@@ -211,16 +211,16 @@ const SCRIPT: &str = r##"
 "##;
 
 fn page_start(out: &mut String, title: &str) {
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>",
         esc(title)
     );
 }
 
 fn page_end(out: &mut String, with_script: bool) {
     if with_script {
-        let _ = write!(out, "<script>{SCRIPT}</script>\n");
+        let _ = writeln!(out, "<script>{SCRIPT}</script>");
     }
     out.push_str("</body>\n</html>\n");
 }
@@ -303,9 +303,9 @@ fn treemap(out: &mut String, id: &str, tree: Option<&DirTree>) {
         colors: t.categories.iter().map(|c| color(c)).collect(),
         root: &t.root,
     });
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<script type=\"application/json\" id=\"{id}\">{}</script>\n<div class=\"crumbs\"></div><div class=\"treemap\" data-tree=\"{id}\"></div>\n",
+        "<script type=\"application/json\" id=\"{id}\">{}</script>\n<div class=\"crumbs\"></div><div class=\"treemap\" data-tree=\"{id}\"></div>",
         script_json(&data)
     );
 }
@@ -366,9 +366,9 @@ fn layer_bars(out: &mut String, a: &Analysis) {
         );
     }
     let y = row_h * a.layers.len() as f64 + 16.0;
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<rect x=\"{label_w}\" y=\"{}\" width=\"10\" height=\"10\" fill=\"#4c78a8\"/><text x=\"{}\" y=\"{y}\" font-size=\"11\">kept</text><rect x=\"{}\" y=\"{}\" width=\"10\" height=\"10\" fill=\"#e45756\"/><text x=\"{}\" y=\"{y}\" font-size=\"11\">wasted</text></svg>\n",
+        "<rect x=\"{label_w}\" y=\"{}\" width=\"10\" height=\"10\" fill=\"#4c78a8\"/><text x=\"{}\" y=\"{y}\" font-size=\"11\">kept</text><rect x=\"{}\" y=\"{}\" width=\"10\" height=\"10\" fill=\"#e45756\"/><text x=\"{}\" y=\"{y}\" font-size=\"11\">wasted</text></svg>",
         y - 9.0,
         label_w + 14.0,
         label_w + 60.0,
@@ -392,9 +392,9 @@ fn savings(out: &mut String, a: &Analysis) {
         rows.push(vec![name, human(g.subtotal), esc(&g.fix)]);
     }
     table(out, &["Removable", "Bytes", "Fix"], &[1], &rows);
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<p>Total removable from the final filesystem: <b id=\"savings-removable\" data-bytes=\"{}\">{}</b>; minimum <b>{}</b>.</p>\n",
+        "<p>Total removable from the final filesystem: <b id=\"savings-removable\" data-bytes=\"{}\">{}</b>; minimum <b>{}</b>.</p>",
         s.removable_bytes,
         human(s.removable_bytes),
         human(s.minimum_bytes)
@@ -542,9 +542,9 @@ fn analysis_body(out: &mut String, a: &Analysis, tree: Option<&DirTree>, side: &
 pub fn render(a: &Analysis, tree: Option<&DirTree>, w: &mut dyn Write) -> io::Result<()> {
     let mut out = String::new();
     page_start(&mut out, &format!("imgaudit: {}", a.image.reference));
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<h1>{}</h1>\n<div class=\"meta\">{} · config {} · imgaudit {}</div>\n",
+        "<h1>{}</h1>\n<div class=\"meta\">{} · config {} · imgaudit {}</div>",
         esc(&a.image.reference),
         esc(&a.image.platform),
         esc(a.image.config_digest.short()),
@@ -591,9 +591,9 @@ pub fn render_diff(
         ),
     );
     let f = &d.totals.final_bytes;
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<h1>{} → {}</h1>\n<p class=\"fig\" style=\"display:inline-block\"><span class=\"v\"><span id=\"before-final\" data-bytes=\"{}\">{}</span> → <span id=\"after-final\" data-bytes=\"{}\">{}</span></span> <span id=\"delta-final\" data-bytes=\"{}\" class=\"{}\">{} ({})</span></p>\n",
+        "<h1>{} → {}</h1>\n<p class=\"fig\" style=\"display:inline-block\"><span class=\"v\"><span id=\"before-final\" data-bytes=\"{}\">{}</span> → <span id=\"after-final\" data-bytes=\"{}\">{}</span></span> <span id=\"delta-final\" data-bytes=\"{}\" class=\"{}\">{} ({})</span></p>",
         esc(&d.before.reference),
         esc(&d.after.reference),
         f.before,
@@ -682,9 +682,9 @@ pub fn render_diff(
         );
     }
     let l = &d.layers;
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<h2>Layers</h2><p>Matched by diff_id: {} shared ({}), {} only before, {} only after.</p>\n",
+        "<h2>Layers</h2><p>Matched by diff_id: {} shared ({}), {} only before, {} only after.</p>",
         l.shared.len(),
         human(l.shared_file_bytes),
         l.only_before.len(),
@@ -731,9 +731,9 @@ pub fn render_diff(
 pub fn render_check(r: &CheckReport, w: &mut dyn Write) -> io::Result<()> {
     let mut out = String::new();
     page_start(&mut out, &format!("imgaudit check: {}", r.image));
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<h1>{}</h1>\n<p id=\"result\" data-passed=\"{}\" class=\"{}\">{}: {} passed, {} warnings, {} failed (budget <code>{}</code>)</p>\n",
+        "<h1>{}</h1>\n<p id=\"result\" data-passed=\"{}\" class=\"{}\">{}: {} passed, {} warnings, {} failed (budget <code>{}</code>)</p>",
         esc(&r.image),
         r.passed,
         if r.passed { "pass" } else { "fail" },
@@ -797,7 +797,7 @@ pub fn render_check(r: &CheckReport, w: &mut dyn Write) -> io::Result<()> {
 pub fn render_summary(s: &Summary, w: &mut dyn Write) -> io::Result<()> {
     let mut out = String::new();
     page_start(&mut out, "imgaudit summary");
-    let _ = write!(out, "<h1>{} images</h1>\n", s.rows.len());
+    let _ = writeln!(out, "<h1>{} images</h1>", s.rows.len());
     let rows: Vec<Vec<String>> = s
         .rows
         .iter()

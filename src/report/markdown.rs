@@ -15,7 +15,7 @@ pub const MAX_CHARS: usize = 65_000;
 /// Lists longer than this are folded in `<details>`.
 const FOLD: usize = 10;
 /// Rows per table at most.
-const MAX_ROWS: usize = 200;
+const MAX_ROWS: usize = 1000;
 
 /// Escape text for a table cell or inline text.
 fn esc(s: &str) -> String {
@@ -82,17 +82,30 @@ impl Doc {
             self.push(format!("**{title}**\n\n{t}"));
         }
     }
-    /// Write the sections that fit, then a note naming what was left out.
+    /// Write the sections that fit; cut the first one that does not at a
+    /// line boundary (closing its fold), then add a note saying what was
+    /// left out.
     fn finish(self, w: &mut dyn Write) -> io::Result<()> {
-        let note_room = 200;
+        let note_room = 300;
         let mut used = 0;
         let total = self.sections.len();
         for (i, s) in self.sections.iter().enumerate() {
             let len = s.chars().count() + 1;
             if used + len > MAX_CHARS - note_room {
+                let room = (MAX_CHARS - note_room).saturating_sub(used + 20);
+                let mut cut: String = s.chars().take(room).collect();
+                cut.truncate(cut.rfind('\n').unwrap_or(0));
+                let kept_lines = cut.lines().count();
+                if kept_lines > 3 {
+                    writeln!(w, "{cut}")?;
+                    if s.starts_with("<details>") {
+                        writeln!(w, "\n</details>")?;
+                    }
+                    writeln!(w)?;
+                }
                 writeln!(
                     w,
-                    "> [!NOTE]\n> Truncated to stay under {MAX_CHARS} characters: {} of {total} sections left out. Use `--format json` or `--format html` for everything.",
+                    "> [!NOTE]\n> Truncated to stay under {MAX_CHARS} characters: {} of {total} sections cut or left out. Use `--format json` or `--format html` for everything.",
                     total - i
                 )?;
                 return Ok(());

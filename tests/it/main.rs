@@ -3,12 +3,16 @@
 //! construction), some built by the recipes in testdata/recipes with real
 //! tools (umoci, skopeo, docker), and the committed demo image.
 
+mod budget;
 mod categories;
 mod common;
 mod daemon;
 mod demo;
+mod diff;
 mod errors;
+mod html;
 mod layout;
 mod registry;
+mod reports;
 mod services;
 mod shapes;

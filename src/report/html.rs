@@ -96,6 +96,8 @@ code { font-size: 0.9em; word-break: break-all; }
 .crumbs a { cursor: pointer; color: #0969da; text-decoration: underline; }
 .legend { display: flex; flex-wrap: wrap; gap: 10px; font-size: 0.85em; margin: 6px 0; }
 .sides { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }
+.sides > div { min-width: 0; overflow-x: auto; }
+svg.layers { max-width: 100%; height: auto; }
 .sides .treemap { height: 420px; }
 details summary { cursor: pointer; margin: 6px 0; }
 .pass { color: #1a7f37; } .warn { color: #9a6700; } .fail { color: #cf222e; font-weight: 600; }
@@ -689,6 +691,30 @@ pub fn render_diff(
         human(l.shared_file_bytes),
         l.only_before.len(),
         l.only_after.len()
+    );
+    let rows: Vec<Vec<String>> = l
+        .only_before
+        .iter()
+        .map(|r| ("before", r))
+        .chain(l.only_after.iter().map(|r| ("after", r)))
+        .map(|(side, r)| {
+            vec![
+                side.to_string(),
+                r.before_index.or(r.after_index).unwrap_or(0).to_string(),
+                human(r.file_bytes),
+                format!(
+                    "<code>{}</code>",
+                    esc(&shorten(r.created_by.as_deref().unwrap_or(""), 100))
+                ),
+            ]
+        })
+        .collect();
+    folded(
+        &mut out,
+        "Layers on one side only",
+        &["Side", "#", "Files size", "Created by"],
+        &[1, 2],
+        &rows,
     );
     if d.paths.available {
         for (title, v) in [

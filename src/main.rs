@@ -378,7 +378,8 @@ impl CheckArgs {
             common: self.common.into_common(Detail {
                 top: 20,
                 depth: 3,
-                paths: true,
+                // Every final path only when a rule looks at paths.
+                paths: budget.needs_paths() || budget.needs_baseline(),
             })?,
             budget,
         })
@@ -574,5 +575,16 @@ fn main() -> ExitCode {
             eprintln!("{msg}");
             ExitCode::from(2)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
     }
 }

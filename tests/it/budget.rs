@@ -429,6 +429,7 @@ fn check_renderers_snapshots() {
         ("table", "check_table"),
         ("markdown", "check_markdown"),
         ("json", "check_json"),
+        ("html", "check_html"),
     ] {
         let (code, out, err) = check_with(&with, "budget.toml", &budget, &["--format", format]);
         assert_eq!(code, 1, "{err}");

@@ -161,7 +161,11 @@ fn diff_by_construction() {
 fn diff_renderers_snapshots() {
     let t = tempfile::tempdir().unwrap();
     let (b, a) = pair(t.path());
-    for (format, name) in [("table", "diff_table"), ("markdown", "diff_markdown")] {
+    for (format, name) in [
+        ("table", "diff_table"),
+        ("markdown", "diff_markdown"),
+        ("html", "diff_html"),
+    ] {
         let (code, out, err) = diff(&b, &a, &["--format", format]);
         assert_eq!(code, 0, "{err}");
         assert!(err.is_empty(), "{err}");

@@ -113,7 +113,12 @@ fn many_images_one_summary_table() {
     assert!(rows[2]["removable_bytes"].as_u64().unwrap() > 0);
     // Relative references from the temp dir keep table widths fixed.
     std::os::unix::fs::symlink(demo(), t.path().join("demo-oci.tar")).unwrap();
-    for (format, name) in [("table", "summary_table"), ("markdown", "summary_markdown")] {
+    for (format, name) in [
+        ("table", "summary_table"),
+        ("markdown", "summary_markdown"),
+        ("json", "summary_json"),
+        ("html", "summary_html"),
+    ] {
         let out = imgaudit()
             .current_dir(t.path())
             .args([

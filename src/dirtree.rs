@@ -4,7 +4,7 @@
 //! the total, or deeper than a depth limit, are folded into their parent's
 //! `rest` figure, so the tree stays small whatever the file count.
 
-use crate::analysis::Analysis;
+use crate::analysis::{Analysis, PathList};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -40,7 +40,13 @@ struct Build {
 /// under `min_share` of the final bytes or deeper than `max_depth` are
 /// folded into their parent.
 pub fn build(a: &Analysis, max_depth: usize, min_share: f64) -> Option<DirTree> {
-    let paths = a.paths.as_ref()?;
+    a.paths
+        .as_ref()
+        .map(|p| from_paths(p, max_depth, min_share))
+}
+
+/// [`build`] from a path list.
+pub fn from_paths(paths: &PathList, max_depth: usize, min_share: f64) -> DirTree {
     let other = paths
         .categories
         .iter()
@@ -67,10 +73,10 @@ pub fn build(a: &Analysis, max_depth: usize, min_share: f64) -> Option<DirTree> 
         }
     }
     let min = ((root.bytes as f64) * min_share).ceil() as u64;
-    Some(DirTree {
+    DirTree {
         categories: paths.categories.clone(),
         root: finish("/".into(), root, 0, max_depth, min.max(1)),
-    })
+    }
 }
 
 fn finish(name: String, b: Build, depth: usize, max_depth: usize, min: u64) -> DirNode {
@@ -93,5 +99,46 @@ fn finish(name: String, b: Build, depth: usize, max_depth: usize, min: u64) -> D
         categories,
         children,
         rest,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::PathEntry;
+
+    fn entry(path: &str, bytes: u64, category: u16) -> PathEntry {
+        PathEntry {
+            path: path.into(),
+            bytes,
+            layer: 0,
+            category: Some(category),
+        }
+    }
+
+    #[test]
+    fn folds_small_and_deep_entries() {
+        let list = PathList {
+            categories: vec!["other".into(), "docs".into()],
+            entries: vec![
+                entry("/a/b/c/big", 900, 0),
+                entry("/a/doc", 95, 1),
+                entry("/z", 5, 0),
+            ],
+        };
+        // 1% of 1000 bytes: /z (5) is folded; depth 2 stops under /a/b.
+        let root = from_paths(&list, 2, 0.01).root;
+        assert_eq!(root.bytes, 1000);
+        assert_eq!(root.rest, 5);
+        assert_eq!(root.children.len(), 1);
+        let a = &root.children[0];
+        assert_eq!((a.name.as_str(), a.bytes), ("a", 995));
+        assert_eq!(a.categories, vec![(0, 900), (1, 95)]);
+        let names: Vec<&str> = a.children.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["b", "doc"]);
+        assert!(!a.children[1].dir);
+        let b = &a.children[0];
+        assert!(b.children.is_empty(), "depth limit");
+        assert_eq!(b.rest, 900);
     }
 }

@@ -42,3 +42,14 @@ pub fn render(r: &CheckReport, w: &mut dyn Write) -> io::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn escapes_workflow_command_text() {
+        assert_eq!(escape("50% of\na", false), "50%25 of%0Aa");
+        assert_eq!(escape("B001 a:b,c", true), "B001 a%3Ab%2Cc");
+    }
+}

@@ -395,6 +395,22 @@ fn github_annotations_only_under_github_actions() {
     assert!(!errors[0].contains('\n'));
     let out = run(false);
     assert!(!String::from_utf8(out.stdout).unwrap().contains("::error"));
+    // With a JSON report on stdout the annotations go to stderr, keeping it valid.
+    let out = imgaudit()
+        .args(["check", &with, "-q", "--format", "json", "--budget"])
+        .arg(&file)
+        .env("GITHUB_ACTIONS", "true")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    assert_eq!(v["passed"], false);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(
+        err.lines().filter(|l| l.starts_with("::error ")).count(),
+        1,
+        "{err}"
+    );
 }
 
 #[test]

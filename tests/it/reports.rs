@@ -189,3 +189,13 @@ fn output_flag_works_for_every_format_and_command() {
         }
     }
 }
+
+#[test]
+fn default_analysis_json_has_no_path_list() {
+    let (code, out, err) = run(&["analyze", &demo(), "--format", "json", "-q"]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert!(v.get("paths").is_none());
+    assert!(v["totals"]["files"].as_u64().unwrap() > 20);
+    assert_eq!(v["largest_files"].as_array().unwrap().len(), 20);
+}

@@ -34,6 +34,35 @@ pub struct Analysis {
     /// `None` when classification was skipped (`--sizes-only`).
     pub savings: Option<Savings>,
     pub warnings: Vec<String>,
+    /// Every visible final path (files, hardlinks, symlinks, …), kept only
+    /// when [`Detail::paths`] asks for it (diff, check, HTML treemap); never
+    /// in the default JSON.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paths: Option<PathList>,
+}
+
+/// Every visible path of the final filesystem, for the library's own
+/// consumers (path diff, forbidden-path budgets, directory tree).
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct PathList {
+    /// Category ids indexed by [`PathEntry::category`].
+    pub categories: Vec<String>,
+    pub entries: Vec<PathEntry>,
+}
+
+/// One visible final path.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PathEntry {
+    pub path: String,
+    /// Bytes charged to the path (0 for directories, symlinks and the
+    /// second and later links to an inode).
+    pub bytes: u64,
+    pub layer: u32,
+    /// Index into [`PathList::categories`]: the file's category (path and
+    /// package rules, as in `categories`; its strippable ELF bytes are
+    /// counted under debug-symbols there, not here); `None` for symlinks and
+    /// other non-files, and without classification.
+    pub category: Option<u16>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -111,6 +140,9 @@ pub struct DirInfo {
 pub struct Detail {
     pub top: usize,
     pub depth: usize,
+    /// Keep every visible final path in [`Analysis::paths`] (memory grows
+    /// with the file count; nothing is added to the default JSON).
+    pub paths: bool,
 }
 
 /// Build the model from a resolved image, its decoded layers and the tree.
@@ -126,9 +158,16 @@ pub fn build(
     let mut heap: BinaryHeap<Reverse<(u64, Vec<u8>, u32)>> = BinaryHeap::new();
     let mut dirs: rustc_hash::FxHashMap<Vec<u8>, u64> = Default::default();
     let mut categories = rules.map(|r| breakdown::Accumulator::new(&tree, r));
+    let mut paths: Option<Vec<PathEntry>> = detail.paths.then(Vec::new);
     let reached = tree.walk_final(|f| {
-        if let Some(c) = categories.as_mut() {
-            c.file(&tree, f);
+        let category = categories.as_mut().and_then(|c| c.file(&tree, f));
+        if let Some(p) = paths.as_mut() {
+            p.push(PathEntry {
+                path: display_path(f.path),
+                bytes: f.bytes,
+                layer: f.layer,
+                category: category.map(|c| c as u16),
+            });
         }
         if f.inode.is_none() {
             return;
@@ -256,5 +295,11 @@ pub fn build(
         packages,
         savings,
         warnings,
+        paths: paths.map(|entries| PathList {
+            categories: rules
+                .map(|r| r.categories.iter().map(|c| c.id.clone()).collect())
+                .unwrap_or_default(),
+            entries,
+        }),
     }
 }

@@ -371,9 +371,10 @@ impl<'r> Accumulator<'r> {
         (cat, strip, owner)
     }
 
-    /// Account one visible path of the final filesystem.
-    pub fn file(&mut self, tree: &Tree, f: &FinalFile) {
-        let Some(ino) = f.inode else { return };
+    /// Account one visible path of the final filesystem; returns the file's
+    /// category (`None` for symlinks and other non-files).
+    pub fn file(&mut self, tree: &Tree, f: &FinalFile) -> Option<usize> {
+        let ino = f.inode?;
         let (cat, strip, owner) = self.classify(tree, f.path, f.tag, f.bytes, ino);
         let debug = self.rules.debug();
         // Bytecode is not in the package lists (pip records it only when it
@@ -400,6 +401,7 @@ impl<'r> Accumulator<'r> {
             *p.2.entry(cat).or_default() += rest;
             *p.2.entry(debug).or_default() += strip;
         }
+        Some(cat)
     }
 
     /// Wasted bytes per category, the package table and the savings breakdown.

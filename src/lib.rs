@@ -10,14 +10,18 @@
 
 pub mod analysis;
 pub mod breakdown;
+pub mod budget;
 pub mod cache;
 pub mod classify;
+pub mod diff;
 pub mod digest;
+pub mod dirtree;
 pub mod error;
 pub mod layer;
 pub mod report;
 pub mod run;
 pub mod source;
+pub mod summary;
 pub mod tree;
 pub mod units;
 

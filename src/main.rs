@@ -45,6 +45,21 @@ enum Command {
     ///   imgaudit analyze img.tar --format json --output report.json
     #[command(verbatim_doc_comment)]
     Analyze(AnalyzeArgs),
+    /// Compare two images: sizes, categories, packages, layers and paths before → after.
+    ///
+    /// Examples:
+    ///   imgaudit diff app:before app:after
+    ///   imgaudit diff old.tar oci:./new --format markdown > comment.md
+    #[command(verbatim_doc_comment)]
+    Diff(DiffArgs),
+    /// Check an image against a size budget (exit 0 pass, 1 a fail-level rule failed, 2 error).
+    ///
+    /// Examples:
+    ///   imgaudit check app:latest --budget budget.toml
+    ///   imgaudit check app:latest --budget .dive-ci
+    ///   imgaudit check app:pr --budget budget.toml --baseline app:main --junit budget.xml
+    #[command(verbatim_doc_comment)]
+    Check(CheckArgs),
     /// Show or empty the layer cache (per-layer results, reused by later runs).
     ///
     /// Every analysed layer whose digest was verified is remembered under its
@@ -83,6 +98,10 @@ enum FormatArg {
     Table,
     /// Machine-readable JSON (versioned schema).
     Json,
+    /// GitHub-flavoured Markdown for a pull-request comment.
+    Markdown,
+    /// One self-contained HTML file (treemap, layer bars, savings).
+    Html,
 }
 
 #[derive(Copy, Clone, ValueEnum)]
@@ -95,21 +114,79 @@ enum VerifyArg {
 
 #[derive(Args)]
 struct AnalyzeArgs {
-    /// The image to analyse (see above for the accepted forms).
-    image: String,
+    /// The image(s) to analyse (see above for the accepted forms). With more
+    /// than one, one summary row per image.
+    #[arg(required = true, num_args = 1.., value_name = "IMAGE")]
+    images: Vec<String>,
     /// Output format.
     #[arg(long, short, value_enum, default_value = "table")]
     format: FormatArg,
     /// Write the report to FILE instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Analyse every platform of a multi-platform image and print one summary row per platform.
+    #[arg(long, conflicts_with = "platform")]
+    all_platforms: bool,
+    /// How many of the largest files and directories to list.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    top: usize,
+    /// Deepest directory level listed under "Largest directories".
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    depth: usize,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Args)]
+struct DiffArgs {
+    /// The image before the change.
+    before: String,
+    /// The image after the change.
+    after: String,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value = "table")]
+    format: FormatArg,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// How many packages and paths to list per kind of change.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    top: usize,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// The image to check.
+    image: String,
+    /// Budget file: TOML (see docs/BUDGETS.md), or a dive `.dive-ci` file
+    /// (named `.dive-ci`, `*.dive-ci`, `*.yaml` or `*.yml`).
+    #[arg(long, value_name = "FILE")]
+    budget: PathBuf,
+    /// Image to compare with for max_growth_bytes / max_growth_percent.
+    #[arg(long, value_name = "IMAGE")]
+    baseline: Option<String>,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value = "table")]
+    format: FormatArg,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Also write the findings as JUnit XML to FILE.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+/// Options shared by every command that reads images.
+#[derive(Args)]
+struct CommonArgs {
     /// Platform to pick from a multi-platform image (os/arch[/variant]).
     /// Default: linux/amd64, or the only one present.
-    #[arg(long, value_name = "OS/ARCH", conflicts_with = "all_platforms")]
+    #[arg(long, value_name = "OS/ARCH")]
     platform: Option<String>,
-    /// Analyse every platform of a multi-platform image and print one summary row per platform.
-    #[arg(long)]
-    all_platforms: bool,
     /// Registry user name (the password is read from standard input: --password-stdin).
     #[arg(long, value_name = "USER", requires = "password_stdin")]
     username: Option<String>,
@@ -119,12 +196,6 @@ struct AnalyzeArgs {
     /// Allow plain http (no TLS) to a registry that is not on loopback.
     #[arg(long)]
     insecure: bool,
-    /// How many of the largest files and directories to list.
-    #[arg(long, default_value_t = 20, value_name = "N")]
-    top: usize,
-    /// Deepest directory level listed under "Largest directories".
-    #[arg(long, default_value_t = 3, value_name = "N")]
-    depth: usize,
     /// Digest checking: `stored` checks every blob as stored; `full` also hashes each
     /// decompressed layer against its diff_id (slower).
     #[arg(
@@ -164,14 +235,42 @@ struct AnalyzeArgs {
     quiet: bool,
 }
 
+/// Validated settings shared by every command that reads images.
+struct Common {
+    options: AnalyzeOptions,
+    progress: bool,
+}
+
 /// Validated settings for one `analyze` run.
 struct AnalyzeSettings {
-    image: ImageRef,
+    images: Vec<ImageRef>,
     all_platforms: bool,
     format: Format,
     output: Option<PathBuf>,
-    options: AnalyzeOptions,
-    progress: bool,
+    common: Common,
+}
+
+/// Validated settings for `diff`.
+struct DiffSettings {
+    before: ImageRef,
+    after: ImageRef,
+    format: Format,
+    output: Option<PathBuf>,
+    top: usize,
+    common: Common,
+}
+
+/// Validated settings for `check`.
+struct CheckSettings {
+    image: ImageRef,
+    baseline: Option<ImageRef>,
+    budget: imgaudit::budget::Budget,
+    format: Format,
+    output: Option<PathBuf>,
+    junit: Option<PathBuf>,
+    /// Print GitHub Actions workflow commands (GITHUB_ACTIONS=true).
+    annotations: bool,
+    common: Common,
 }
 
 fn default_cache_dir() -> PathBuf {
@@ -184,12 +283,22 @@ fn default_cache_dir() -> PathBuf {
     std::env::temp_dir().join("imgaudit")
 }
 
-impl AnalyzeArgs {
-    fn into_settings(self) -> anyhow::Result<AnalyzeSettings> {
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Format {
+        match f {
+            FormatArg::Table => Format::Table,
+            FormatArg::Json => Format::Json,
+            FormatArg::Markdown => Format::Markdown,
+            FormatArg::Html => Format::Html,
+        }
+    }
+}
+
+impl CommonArgs {
+    fn into_common(self, detail: Detail) -> anyhow::Result<Common> {
         if self.jobs == Some(0) {
             bail!("--jobs must be at least 1");
         }
-        let image = ImageRef::parse(&self.image)?;
         let cache_dir = self.cache_dir.clone().unwrap_or_else(default_cache_dir);
         let credentials = match self.username {
             Some(username) => {
@@ -215,14 +324,7 @@ impl AnalyzeArgs {
             (false, VerifyArg::Stored) => Verify::Stored,
             (false, VerifyArg::Full) => Verify::Full,
         };
-        Ok(AnalyzeSettings {
-            image,
-            all_platforms: self.all_platforms,
-            format: match self.format {
-                FormatArg::Table => Format::Table,
-                FormatArg::Json => Format::Json,
-            },
-            output: self.output,
+        Ok(Common {
             options: AnalyzeOptions {
                 resolve: ResolveOptions {
                     platform: self.platform,
@@ -234,10 +336,7 @@ impl AnalyzeArgs {
                 limits: Limits {
                     max_layer_bytes: self.max_layer_bytes,
                 },
-                detail: Detail {
-                    top: self.top,
-                    depth: self.depth,
-                },
+                detail,
                 jobs: self.jobs,
                 classify: !self.sizes_only,
                 layer_cache: (!self.no_cache).then(|| cache_dir.clone()),
@@ -252,6 +351,74 @@ impl AnalyzeArgs {
                 },
             },
             progress: !self.quiet && std::io::stderr().is_terminal(),
+        })
+    }
+}
+
+impl AnalyzeArgs {
+    fn into_settings(self) -> anyhow::Result<AnalyzeSettings> {
+        let images = self
+            .images
+            .iter()
+            .map(|i| ImageRef::parse(i))
+            .collect::<Result<Vec<_>, _>>()?;
+        let format = Format::from(self.format);
+        // The HTML treemap of one image needs every final path.
+        let paths = format == Format::Html && images.len() == 1 && !self.all_platforms;
+        Ok(AnalyzeSettings {
+            images,
+            all_platforms: self.all_platforms,
+            format,
+            output: self.output,
+            common: self.common.into_common(Detail {
+                top: self.top,
+                depth: self.depth,
+                paths,
+            })?,
+        })
+    }
+}
+
+impl DiffArgs {
+    fn into_settings(self) -> anyhow::Result<DiffSettings> {
+        Ok(DiffSettings {
+            before: ImageRef::parse(&self.before)?,
+            after: ImageRef::parse(&self.after)?,
+            format: self.format.into(),
+            output: self.output,
+            top: self.top,
+            common: self.common.into_common(Detail {
+                top: self.top,
+                depth: 3,
+                paths: true,
+            })?,
+        })
+    }
+}
+
+impl CheckArgs {
+    fn into_settings(self) -> anyhow::Result<CheckSettings> {
+        let budget = imgaudit::budget::Budget::load(&self.budget)?;
+        if budget.needs_baseline() && self.baseline.is_none() {
+            bail!(
+                "{}: max_growth_bytes / max_growth_percent need --baseline IMAGE",
+                self.budget.display()
+            );
+        }
+        Ok(CheckSettings {
+            image: ImageRef::parse(&self.image)?,
+            baseline: self.baseline.as_deref().map(ImageRef::parse).transpose()?,
+            format: self.format.into(),
+            output: self.output,
+            junit: self.junit,
+            annotations: std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true"),
+            common: self.common.into_common(Detail {
+                top: 20,
+                depth: 3,
+                // Every final path only when a rule looks at paths.
+                paths: budget.needs_paths() || budget.needs_baseline(),
+            })?,
+            budget,
         })
     }
 }
@@ -271,39 +438,53 @@ impl Progress for Bar {
     }
 }
 
-fn run_analyze(s: AnalyzeSettings) -> anyhow::Result<()> {
-    if s.all_platforms {
-        return run_all_platforms(s);
+fn bar(show: bool) -> Bar {
+    if !show {
+        return Bar(ProgressBar::hidden());
     }
-    let bar = if s.progress {
-        let pb = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-        let style = ProgressStyle::with_template(
-            "{msg} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> ");
-        pb.set_style(style);
-        pb
-    } else {
-        ProgressBar::hidden()
-    };
-    let analysis = imgaudit::analyze(&s.image, &s.options, &Bar(bar))?;
-    match &s.output {
+    let pb = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+    let style = ProgressStyle::with_template(
+        "{msg} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .progress_chars("=> ");
+    pb.set_style(style);
+    Bar(pb)
+}
+
+/// Analyse one image with the shared settings (`what` names it in errors).
+fn analyze_one(
+    image: &ImageRef,
+    c: &Common,
+    options: Option<&AnalyzeOptions>,
+    what: Option<&str>,
+) -> anyhow::Result<imgaudit::analysis::Analysis> {
+    let a = imgaudit::analyze(image, options.unwrap_or(&c.options), &bar(c.progress));
+    Ok(match what {
+        Some(w) => a.with_context(|| w.to_string())?,
+        None => a?,
+    })
+}
+
+/// Write a report to FILE or standard output (a closed pipe is not an error).
+fn emit(
+    output: Option<&PathBuf>,
+    render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
+    match output {
         Some(path) => {
             let mut f = std::io::BufWriter::new(
                 std::fs::File::create(path)
                     .with_context(|| format!("cannot create {}", path.display()))?,
             );
-            report::render(&analysis, s.format, &mut f)
+            render(&mut f)
                 .and_then(|_| f.flush())
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
         None => {
             let stdout = std::io::stdout();
             let mut lock = stdout.lock();
-            if let Err(e) =
-                report::render(&analysis, s.format, &mut lock).and_then(|_| lock.flush())
-            {
+            if let Err(e) = render(&mut lock).and_then(|_| lock.flush()) {
                 if e.kind() != std::io::ErrorKind::BrokenPipe {
                     return Err(e).context("cannot write to standard output");
                 }
@@ -313,104 +494,105 @@ fn run_analyze(s: AnalyzeSettings) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One summary row per platform of a multi-platform image.
-#[derive(serde::Serialize)]
-struct PlatformRow {
-    platform: String,
-    reference: String,
-    source: imgaudit::source::SourceKind,
-    manifest_digest: Option<String>,
-    layers: usize,
-    compressed_bytes: Option<u64>,
-    layer_bytes: u64,
-    final_bytes: u64,
-    wasted_bytes: u64,
-    files: u64,
-    efficiency: f64,
+fn run_analyze(s: AnalyzeSettings) -> anyhow::Result<ExitCode> {
+    if s.all_platforms || s.images.len() > 1 {
+        return run_summary(s);
+    }
+    let analysis = analyze_one(&s.images[0], &s.common, None, None)?;
+    let tree = imgaudit::dirtree::build(&analysis, 6, 0.002);
+    let mut analysis = analysis;
+    // The path list fed the tree; it is not part of the analysis report.
+    analysis.paths = None;
+    emit(s.output.as_ref(), |w| {
+        report::render_analysis(&analysis, tree.as_ref(), s.format, w)
+    })?;
+    Ok(ExitCode::SUCCESS)
 }
 
-fn run_all_platforms(s: AnalyzeSettings) -> anyhow::Result<()> {
-    let platforms = imgaudit::source::platforms(&s.image, &s.options.resolve)?;
-    let mut rows = Vec::with_capacity(platforms.len());
-    for p in platforms {
-        let mut options = s.options.clone();
-        options.resolve.platform = Some(p.clone());
-        let a = imgaudit::analyze(&s.image, &options, &imgaudit::run::NoProgress)
-            .with_context(|| format!("platform {p}"))?;
-        rows.push(PlatformRow {
-            platform: a.image.platform.clone(),
-            reference: a.image.reference.clone(),
-            source: a.image.source,
-            manifest_digest: a.image.manifest_digest.as_ref().map(|d| d.to_string()),
-            layers: a.layers.len(),
-            compressed_bytes: a.totals.compressed_bytes,
-            layer_bytes: a.totals.layer_bytes,
-            final_bytes: a.totals.final_bytes,
-            wasted_bytes: a.totals.wasted_bytes,
-            files: a.totals.files,
-            efficiency: a.totals.efficiency,
-        });
-    }
-    let mut out: Box<dyn Write> = match &s.output {
-        Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path)
-                .with_context(|| format!("cannot create {}", path.display()))?,
-        )),
-        None => Box::new(std::io::stdout().lock()),
-    };
-    let written = match s.format {
-        Format::Json => serde_json::to_writer_pretty(
-            &mut out,
-            &serde_json::json!({ "schema_version": 1, "platforms": rows }),
-        )
-        .map_err(std::io::Error::from)
-        .and_then(|_| writeln!(out)),
-        Format::Table => {
-            let mut t = comfy_table::Table::new();
-            t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
-            t.set_header([
-                "platform",
-                "layers",
-                "compressed",
-                "layer bytes",
-                "final",
-                "wasted",
-                "files",
-                "efficiency",
-                "manifest",
-            ]);
-            for r in &rows {
-                t.add_row([
-                    r.platform.clone(),
-                    r.layers.to_string(),
-                    r.compressed_bytes
-                        .map(imgaudit::units::human)
-                        .unwrap_or_else(|| "unknown".into()),
-                    imgaudit::units::human(r.layer_bytes),
-                    imgaudit::units::human(r.final_bytes),
-                    imgaudit::units::human(r.wasted_bytes),
-                    r.files.to_string(),
-                    format!("{:.1}%", r.efficiency * 100.0),
-                    r.manifest_digest
-                        .as_deref()
-                        .map(|d| d.chars().take(19).collect())
-                        .unwrap_or_default(),
-                ]);
+fn run_summary(s: AnalyzeSettings) -> anyhow::Result<ExitCode> {
+    let mut rows = Vec::new();
+    for (image, given) in s.images.iter().zip(0..) {
+        let label = |p: Option<&str>| match p {
+            Some(p) if s.images.len() > 1 => format!("image {} platform {p}", given + 1),
+            Some(p) => format!("platform {p}"),
+            None => format!("image {}", given + 1),
+        };
+        if s.all_platforms {
+            let platforms = imgaudit::source::platforms(image, &s.common.options.resolve)?;
+            for p in platforms {
+                let mut options = s.common.options.clone();
+                options.resolve.platform = Some(p.clone());
+                let a = analyze_one(image, &s.common, Some(&options), Some(&label(Some(&p))))?;
+                rows.push(imgaudit::summary::SummaryRow::of(&a));
             }
-            writeln!(
-                out,
-                "{}",
-                rows.first().map(|r| r.reference.as_str()).unwrap_or("")
-            )
-            .and_then(|_| writeln!(out, "{t}"))
+        } else {
+            let a = analyze_one(image, &s.common, None, Some(&label(None)))?;
+            rows.push(imgaudit::summary::SummaryRow::of(&a));
         }
-    };
-    match written.and_then(|_| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(e).context("cannot write the report")
-        }
-        _ => Ok(()),
     }
+    let summary = imgaudit::summary::Summary {
+        by_platform: s.all_platforms && s.images.len() == 1,
+        rows,
+    };
+    emit(s.output.as_ref(), |w| {
+        report::render_summary(&summary, s.format, w)
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_diff(s: DiffSettings) -> anyhow::Result<ExitCode> {
+    let before = analyze_one(&s.before, &s.common, None, Some("before image"))?;
+    let after = analyze_one(&s.after, &s.common, None, Some("after image"))?;
+    let d = imgaudit::diff::diff(&before, &after, s.top);
+    let trees = if s.format == Format::Html {
+        (
+            imgaudit::dirtree::build(&before, 5, 0.004),
+            imgaudit::dirtree::build(&after, 5, 0.004),
+        )
+    } else {
+        (None, None)
+    };
+    emit(s.output.as_ref(), |w| {
+        report::render_diff(
+            &d,
+            Some((&before, &after)),
+            (trees.0.as_ref(), trees.1.as_ref()),
+            s.format,
+            w,
+        )
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_check(s: CheckSettings) -> anyhow::Result<ExitCode> {
+    let a = analyze_one(&s.image, &s.common, None, None)?;
+    let base = match &s.baseline {
+        Some(b) => Some(analyze_one(b, &s.common, None, Some("baseline image"))?),
+        None => None,
+    };
+    let r = imgaudit::budget::check(&s.budget, &a, base.as_ref())?;
+    if s.annotations {
+        // GitHub reads workflow commands from standard output; keep a
+        // JSON or HTML report on standard output valid by using stderr then.
+        let to_stdout = s.output.is_some() || matches!(s.format, Format::Table | Format::Markdown);
+        let mut buf = Vec::new();
+        report::annotations::render(&r, &mut buf).context("cannot format annotations")?;
+        if to_stdout {
+            std::io::stdout().write_all(&buf).ok();
+        } else {
+            std::io::stderr().write_all(&buf).ok();
+        }
+    }
+    if let Some(path) = &s.junit {
+        let path = path.clone();
+        emit(Some(&path), |w| report::junit::render(&r, w))?;
+    }
+    emit(s.output.as_ref(), |w| report::render_check(&r, s.format, w))?;
+    Ok(if r.passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn run_cache(args: CacheArgs) -> anyhow::Result<()> {
@@ -442,10 +624,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Analyze(args) => args.into_settings().and_then(run_analyze),
-        Command::Cache(args) => run_cache(args),
+        Command::Diff(args) => args.into_settings().and_then(run_diff),
+        Command::Check(args) => args.into_settings().and_then(run_check),
+        Command::Cache(args) => run_cache(args).map(|()| ExitCode::SUCCESS),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             let mut msg = format!("imgaudit: error: {e}");
             for cause in e.chain().skip(1) {
@@ -454,5 +638,16 @@ fn main() -> ExitCode {
             eprintln!("{msg}");
             ExitCode::from(2)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
     }
 }

@@ -37,7 +37,11 @@ impl Default for AnalyzeOptions {
             resolve: ResolveOptions::default(),
             verify: Verify::Stored,
             limits: Limits::default(),
-            detail: Detail { top: 20, depth: 3 },
+            detail: Detail {
+                top: 20,
+                depth: 3,
+                paths: false,
+            },
             jobs: None,
             classify: true,
             rule_files: Vec::new(),

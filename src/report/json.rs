@@ -1,10 +1,10 @@
-//! JSON renderer: the analysis model as is, with integer byte counts and a
-//! `schema_version` (see docs/ACCOUNTING.md for every field).
+//! JSON renderer: a model as is, with integer byte counts and a
+//! `schema_version` (see docs/ACCOUNTING.md and docs/REPORTS.md for the fields).
 
-use crate::analysis::Analysis;
+use serde::Serialize;
 use std::io::{self, Write};
 
-pub fn render(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *w, a)?;
+pub fn render<T: Serialize + ?Sized>(model: &T, w: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, model)?;
     writeln!(w)
 }

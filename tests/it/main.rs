@@ -8,6 +8,8 @@ mod common;
 mod daemon;
 mod demo;
 mod errors;
+mod hostile_archive;
+mod hostile_fixtures;
 mod layout;
 mod registry;
 mod services;

@@ -10,6 +10,7 @@ mod demo;
 mod errors;
 mod hostile_archive;
 mod hostile_fixtures;
+mod hostile_metadata;
 mod layout;
 mod registry;
 mod services;

@@ -200,6 +200,7 @@ pub fn run_measured(test: &str, args: &[&str]) -> Option<(Output, u64)> {
         .filter_map(|l| l.trim().parse::<u64>().ok())
         .next_back()
         .unwrap_or_else(|| panic!("no peak memory in time(1) report: {text:?}"));
+    eprintln!("{test}: peak memory {kib} KiB");
     Some((out, kib))
 }
 

@@ -9,6 +9,7 @@ mod daemon;
 mod demo;
 mod errors;
 mod hostile_archive;
+mod hostile_blobs;
 mod hostile_fixtures;
 mod hostile_metadata;
 mod layout;

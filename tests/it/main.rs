@@ -12,6 +12,7 @@ mod hostile_archive;
 mod hostile_blobs;
 mod hostile_fixtures;
 mod hostile_metadata;
+mod hostile_tar;
 mod layout;
 mod registry;
 mod services;

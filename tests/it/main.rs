@@ -10,6 +10,7 @@ mod demo;
 mod errors;
 mod hostile_archive;
 mod hostile_blobs;
+mod hostile_changesets;
 mod hostile_fixtures;
 mod hostile_metadata;
 mod hostile_tar;

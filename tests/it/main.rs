@@ -13,6 +13,7 @@ mod hostile_blobs;
 mod hostile_changesets;
 mod hostile_fixtures;
 mod hostile_metadata;
+mod hostile_parsers;
 mod hostile_tar;
 mod layout;
 mod registry;

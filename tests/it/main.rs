@@ -14,6 +14,7 @@ mod hostile_changesets;
 mod hostile_fixtures;
 mod hostile_metadata;
 mod hostile_parsers;
+mod hostile_registry;
 mod hostile_tar;
 mod layout;
 mod registry;

@@ -18,7 +18,6 @@ use std::time::{Duration, Instant};
 /// One request as the server saw it.
 #[derive(Clone, Debug)]
 pub struct Req {
-    pub port: u16,
     pub path: String,
     pub range: Option<String>,
     pub authorization: Option<String>,
@@ -43,7 +42,7 @@ impl Server {
                 let Ok(mut conn) = conn else { continue };
                 let (h, seen) = (handler.clone(), s2.clone());
                 std::thread::spawn(move || {
-                    let Some(req) = read_request(&conn, port) else {
+                    let Some(req) = read_request(&conn) else {
                         return;
                     };
                     seen.lock().unwrap().push(req.clone());
@@ -61,7 +60,7 @@ impl Server {
     }
 }
 
-fn read_request(conn: &TcpStream, port: u16) -> Option<Req> {
+fn read_request(conn: &TcpStream) -> Option<Req> {
     let mut r = BufReader::new(conn.try_clone().ok()?);
     let mut line = String::new();
     r.read_line(&mut line).ok()?;
@@ -82,7 +81,6 @@ fn read_request(conn: &TcpStream, port: u16) -> Option<Req> {
         }
     }
     Some(Req {
-        port,
         path,
         range,
         authorization,

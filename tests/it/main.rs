@@ -15,6 +15,7 @@ mod hostile_fixtures;
 mod hostile_metadata;
 mod hostile_parsers;
 mod hostile_registry;
+mod hostile_seeds;
 mod hostile_tar;
 mod layout;
 mod registry;

@@ -183,3 +183,27 @@ fn declared_gzip_but_zstd_bytes_is_decoded_with_a_warning() {
     assert_eq!(a["totals"]["final_bytes"], 99);
     assert!(a["warnings"].to_string().contains("declares zstd"));
 }
+
+#[test]
+fn plain_layer_with_trailing_garbage_and_an_honest_descriptor() {
+    // The descriptor names the bytes *with* the garbage (digest and size),
+    // the config's diff_id the clean tar. The stored digest matches; with
+    // --verify full the diff_id must match the same bytes too.
+    let l = tar(&[E::File("a", 100)]);
+    let mut stored = l.clone();
+    stored.extend_from_slice(b"garbage after the end marker");
+    let t = tempfile::tempdir().unwrap();
+    let mut img = Img::new();
+    img.layers
+        .push((stored.clone(), crate::layout::TAR.into(), l.clone()));
+    img.write(t.path(), |_, _| {});
+    let a = analyze_json(&oci(t.path()), &[]);
+    assert_eq!(a["totals"]["final_bytes"], 100);
+    let err = analyze_err(&oci(t.path()), &["--verify", "full"]);
+    assert!(
+        err.contains("layer 0 (uncompressed, diff_id)")
+            && err.contains(&sha(&l))
+            && err.contains(&sha(&stored)),
+        "{err}"
+    );
+}

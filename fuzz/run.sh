@@ -26,7 +26,10 @@ export RUSTFLAGS="${RUSTFLAGS:-} -Cpasses=sancov-module \
   -Cllvm-args=-sanitizer-coverage-trace-compares \
   --cfg fuzzing -Cdebug-assertions -Coverflow-checks"
 # --target keeps the instrumentation away from build scripts and proc macros.
-cargo build --locked --release --target "$host" --bins
+# Not --locked: when the main crate gains a dependency, cargo adds it to
+# fuzz/Cargo.lock (keeping every existing pin) instead of failing the run;
+# FUZZ_LOCKED=1 insists on the committed lock file.
+cargo build ${FUZZ_LOCKED:+--locked} --release --target "$host" --bins
 bin="target/$host/release"
 
 status=0

@@ -459,3 +459,32 @@ fn foreign_layer_urls_are_fetched_only_when_asked_and_without_credentials() {
     assert!(!seen.is_empty());
     assert!(seen.iter().all(|r| r.authorization.is_none()), "{seen:?}");
 }
+
+#[test]
+fn bad_digests_in_a_served_manifest_never_become_urls() {
+    for bad in ["sha256:../../../v2/other/blobs/x", "sha256:ABC", "md5:00"] {
+        let served = Arc::new(Served::new(|m| m["layers"][0]["digest"] = json!(bad)));
+        let s2 = served.clone();
+        let srv = Server::start(Arc::new(move |req, conn| {
+            if !s2.serve(req, conn) {
+                reply(conn, 404, &[], b"");
+            }
+        }));
+        let err = analyze_err(&format!("docker://{}/hostile:latest", srv.host()), &[]);
+        assert!(
+            err.contains("invalid digest") && err.contains("layer 0"),
+            "{err}"
+        );
+        let seen = srv.seen();
+        assert!(
+            seen.iter()
+                .all(|r| !r.path.contains("..") && !r.path.contains("ABC")),
+            "{seen:?}"
+        );
+        assert!(
+            seen.iter()
+                .all(|r| !r.path.contains("/blobs/") || r.path.contains(&sha(&served.config))),
+            "{seen:?}"
+        );
+    }
+}

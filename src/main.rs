@@ -196,6 +196,14 @@ struct CommonArgs {
     /// Allow plain http (no TLS) to a registry that is not on loopback.
     #[arg(long)]
     insecure: bool,
+    /// Fetch foreign (non-distributable) layers from the URLs in their
+    /// descriptors when the registry does not serve them (never with credentials).
+    #[arg(long)]
+    allow_foreign_layers: bool,
+    /// Accept a bearer-token realm on a link-local address, or on a private or
+    /// loopback address when the registry is public (see docs/SECURITY.md).
+    #[arg(long)]
+    allow_private_realm: bool,
     /// Digest checking: `stored` checks every blob as stored; `full` also hashes each
     /// decompressed layer against its diff_id (slower).
     #[arg(
@@ -331,6 +339,8 @@ impl CommonArgs {
                     cache_dir: Some(cache_dir.clone()),
                     insecure: self.insecure,
                     credentials,
+                    allow_foreign_layers: self.allow_foreign_layers,
+                    allow_private_realm: self.allow_private_realm,
                 },
                 verify,
                 limits: Limits {

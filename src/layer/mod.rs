@@ -323,6 +323,15 @@ pub fn read_layer(
             });
         }
     }
+    // An uncompressed layer's stored bytes *are* its tar: with full
+    // verification they must also match the diff_id (a descriptor digest
+    // that names the bytes plus garbage after the end marker would
+    // otherwise pass).
+    let diff_actual = diff_actual.or_else(|| {
+        (verify == Verify::Full && compression == Compression::None && spec.digest.is_some())
+            .then(|| stored_actual.clone())
+            .flatten()
+    });
     if let Some(actual) = diff_actual {
         if actual != spec.diff_id {
             return Err(Error::DigestMismatch {

@@ -154,6 +154,15 @@ pub struct ResolveOptions {
     pub insecure: bool,
     /// Registry credentials from the command line; `None` = docker's config.
     pub credentials: Option<registry::auth::Credentials>,
+    /// Fetch foreign (non-distributable) layers from the `urls` of their
+    /// descriptors when the registry does not serve them
+    /// (`--allow-foreign-layers`). Off by default: those URLs are chosen by
+    /// whoever wrote the manifest. See docs/SECURITY.md.
+    pub allow_foreign_layers: bool,
+    /// Accept a bearer-token realm on a link-local address, or on a private
+    /// or loopback address when the registry itself is public
+    /// (`--allow-private-realm`). See docs/SECURITY.md.
+    pub allow_private_realm: bool,
 }
 
 /// A resolved image: documents parsed and verified, layers ready to open.
@@ -171,9 +180,14 @@ pub struct Image {
 
 impl Image {
     /// Open layer `i` as stored (still compressed) with its stored size.
+    /// For images read from files (archives, layouts), a descriptor whose
+    /// size differs from the blob's is refused here, before any byte is read.
+    /// (Registry blobs are checked against `Content-Length` as they stream;
+    /// the daemon serves uncompressed exports, so sizes differ by design.)
     pub fn open_layer(&self, i: usize) -> Result<(Box<dyn Read + Send>, u64)> {
         let spec = &self.layers[i];
-        self.store
+        let (r, size) = self
+            .store
             .open(&spec.path)?
             .ok_or_else(|| Error::MissingBlob {
                 what: format!("layer {} in {}", i, self.store.name()),
@@ -182,7 +196,28 @@ impl Image {
                     .as_ref()
                     .map(|d| d.to_string())
                     .unwrap_or_else(|| spec.path.clone()),
-            })
+            })?;
+        let from_files = matches!(
+            self.source,
+            SourceKind::Oci | SourceKind::OciArchive | SourceKind::DockerArchive
+        );
+        if let Some(declared) = spec.compressed_size.filter(|_| from_files) {
+            if declared != size {
+                return Err(Error::Layer {
+                    index: i,
+                    digest: spec
+                        .digest
+                        .as_ref()
+                        .map(|d| d.to_string())
+                        .unwrap_or_else(|| spec.path.clone()),
+                    reason: format!(
+                        "the descriptor says {declared} bytes but the blob in {} has {size}",
+                        self.store.name()
+                    ),
+                });
+            }
+        }
+        Ok((r, size))
     }
 
     /// Position of layer `i` in a forward-only source (see

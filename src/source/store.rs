@@ -48,6 +48,23 @@ pub fn clean_rel_path(p: &str, what: &str) -> Result<String> {
     Ok(parts.join("/"))
 }
 
+/// Resolve `.` and `..` in a relative path lexically; `None` when the path is
+/// absolute or a `..` climbs above the root.
+fn resolve_dots(p: &str) -> Option<String> {
+    let mut parts: Vec<&str> = Vec::new();
+    for c in Path::new(p).components() {
+        match c {
+            Component::Normal(s) => parts.push(s.to_str()?),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                parts.pop()?;
+            }
+            _ => return None,
+        }
+    }
+    Some(parts.join("/"))
+}
+
 /// Read a whole small document, refusing anything over `cap` bytes.
 pub fn read_capped(store: &dyn Store, path: &str, cap: u64, what: &str) -> Result<Option<Vec<u8>>> {
     let Some((r, size)) = store.open(path)? else {
@@ -179,7 +196,12 @@ impl TarStore {
                 Kind::Symlink => {
                     let target = String::from_utf8_lossy(&e.link).into_owned();
                     let base = Path::new(&path).parent().unwrap_or(Path::new(""));
-                    Member::Link(base.join(target).to_string_lossy().into_owned())
+                    let joined = base.join(&target).to_string_lossy().into_owned();
+                    // `..` that stays inside the archive (legacy docker save
+                    // links `<id>/layer.tar` to `../<other>/layer.tar`) is
+                    // resolved here; one that leaves it is kept as written so
+                    // the lookup refuses it.
+                    Member::Link(resolve_dots(&joined).unwrap_or(joined))
                 }
                 Kind::Hardlink => Member::Link(String::from_utf8_lossy(&e.link).into_owned()),
                 _ => continue,
@@ -295,5 +317,13 @@ mod tests {
         assert!(clean_rel_path("../etc/passwd", "t").is_err());
         assert!(clean_rel_path("/etc/passwd", "t").is_err());
         assert!(clean_rel_path("a/../../b", "t").is_err());
+    }
+
+    #[test]
+    fn link_targets_resolve_inside_the_archive_only() {
+        assert_eq!(resolve_dots("0/../blobs/x").as_deref(), Some("blobs/x"));
+        assert_eq!(resolve_dots("a/./b").as_deref(), Some("a/b"));
+        assert_eq!(resolve_dots("0/../../etc/passwd"), None);
+        assert_eq!(resolve_dots("/etc/passwd"), None);
     }
 }

@@ -523,7 +523,10 @@ fn registry_foreign_layers_come_from_their_urls_without_credentials() {
         "/v2/lean/manifests/latest".into(),
         Fault::Serve(serde_json::to_vec(&m).unwrap()),
     ));
-    let a = analyze_json(&format!("docker://{}/lean:latest", proxy.host()), &[]);
+    let a = analyze_json(
+        &format!("docker://{}/lean:latest", proxy.host()),
+        &["--allow-foreign-layers"],
+    );
     let local = analyze_json(&fx.oci, &[]);
     assert_eq!(a["totals"], local["totals"]);
     let seen = proxy.seen();

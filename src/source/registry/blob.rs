@@ -8,7 +8,9 @@
 //! stream against the blob's digest.
 //!
 //! A foreign (non-distributable) layer the registry does not have is fetched
-//! from the `urls` of its descriptor, in order, without credentials.
+//! from the `urls` of its descriptor, in order, without credentials — only
+//! when the caller opted in (`ResolveOptions::allow_foreign_layers`);
+//! otherwise the 404 becomes an error naming the layer and its URLs.
 
 use super::client::{backoff, Client};
 use crate::digest::Digest;
@@ -30,6 +32,8 @@ pub struct BlobReader {
     urls: Vec<String>,
     /// Set once the blob is served from one of `urls` (resumes go there too).
     foreign: Option<String>,
+    /// Whether `urls` may be fetched at all.
+    allow_foreign: bool,
 }
 
 impl BlobReader {
@@ -38,6 +42,7 @@ impl BlobReader {
         digest: Digest,
         size: Option<u64>,
         urls: Vec<String>,
+        allow_foreign: bool,
     ) -> BlobReader {
         BlobReader {
             client,
@@ -51,6 +56,7 @@ impl BlobReader {
                 .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
                 .collect(),
             foreign: None,
+            allow_foreign,
         }
     }
 
@@ -65,6 +71,13 @@ impl BlobReader {
         let resp = self.client.send(&url, headers).map_err(io)?;
         if resp.status().as_u16() != 404 || self.urls.is_empty() {
             return Ok(resp);
+        }
+        if !self.allow_foreign {
+            return Err(io::Error::other(format!(
+                "{}: foreign layer not served by the registry; its URLs ({}) are not fetched unless --allow-foreign-layers is given",
+                self.what(),
+                self.urls.join(", ")
+            )));
         }
         let mut last = resp;
         for u in self.urls.clone() {

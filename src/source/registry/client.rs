@@ -67,6 +67,107 @@ pub struct Client {
     auth: Mutex<AuthState>,
     /// What was tried, for 401/403 messages.
     tried: Mutex<Vec<String>>,
+    /// Accept token realms on link-local/private addresses (see [`realm_refusal`]).
+    allow_private_realm: bool,
+}
+
+/// How far from the public internet an address is, for the token-realm policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AddrClass {
+    Public,
+    /// Loopback, RFC 1918, CGNAT (100.64/10), IPv6 unique-local.
+    Private,
+    /// 169.254/16 and fe80::/10 (where cloud metadata services live), or unspecified.
+    LinkLocal,
+}
+
+/// Classify one IP address.
+pub fn classify_ip(ip: std::net::IpAddr) -> AddrClass {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            if v4.is_link_local() || v4.is_unspecified() || v4.is_broadcast() {
+                AddrClass::LinkLocal
+            } else if v4.is_loopback() || v4.is_private() || (o[0] == 100 && (o[1] & 0xc0) == 64) {
+                AddrClass::Private
+            } else {
+                AddrClass::Public
+            }
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return classify_ip(IpAddr::V4(v4));
+            }
+            let seg = v6.segments()[0];
+            if v6.is_unspecified() || (seg & 0xffc0) == 0xfe80 {
+                AddrClass::LinkLocal
+            } else if v6.is_loopback() || (seg & 0xfe00) == 0xfc00 {
+                AddrClass::Private
+            } else {
+                AddrClass::Public
+            }
+        }
+    }
+}
+
+/// Classify the host of a URL: IP literals directly, `localhost` as
+/// loopback, other names by what they resolve to (the most inward address
+/// wins; names that do not resolve count as public — connecting fails then).
+/// No connection is made.
+pub fn classify_url_host(url: &str) -> AddrClass {
+    let Ok(uri) = url.parse::<http::Uri>() else {
+        return AddrClass::Public;
+    };
+    let Some(host) = uri.host() else {
+        return AddrClass::Public;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        return classify_ip(ip);
+    }
+    let lower = host.to_ascii_lowercase();
+    if lower == "localhost" || lower.ends_with(".localhost") {
+        return AddrClass::Private;
+    }
+    use std::net::ToSocketAddrs;
+    (host, uri.port_u16().unwrap_or(443))
+        .to_socket_addrs()
+        .map(|addrs| {
+            addrs
+                .map(|a| classify_ip(a.ip()))
+                .max()
+                .unwrap_or(AddrClass::Public)
+        })
+        .unwrap_or(AddrClass::Public)
+}
+
+/// Why a bearer-token realm must not be contacted, or `None` when it may.
+/// The realm comes from the registry's `WWW-Authenticate` header, so a
+/// hostile registry chooses where we send a request (with basic credentials
+/// when we have them): a link-local realm (cloud metadata services) is
+/// refused, a private or loopback realm is refused unless the registry
+/// itself is on a private or loopback address, and a plain-http realm is
+/// refused for an https registry. `allow_private` lifts the address rules.
+pub fn realm_refusal(registry_base: &str, realm: &str, allow_private: bool) -> Option<String> {
+    if registry_base.starts_with("https://") && realm.starts_with("http://") {
+        return Some(format!(
+            "token realm {realm:?} is plain http while the registry uses https; refused (credentials would travel unencrypted)"
+        ));
+    }
+    if allow_private {
+        return None;
+    }
+    match classify_url_host(realm) {
+        AddrClass::Public => None,
+        AddrClass::LinkLocal => Some(format!(
+            "token realm {realm:?} is on a link-local or unspecified address (where cloud metadata services live); refused before connecting (--allow-private-realm allows it)"
+        )),
+        AddrClass::Private if classify_url_host(registry_base) != AddrClass::Public => None,
+        AddrClass::Private => Some(format!(
+            "token realm {realm:?} is on a private or loopback address but the registry is public; refused before connecting (--allow-private-realm allows it)"
+        )),
+    }
 }
 
 fn authority_of(url: &str) -> Option<String> {
@@ -153,6 +254,7 @@ impl Client {
         display: String,
         creds: Option<Credentials>,
         quick: bool,
+        allow_private_realm: bool,
     ) -> Result<Client> {
         let authority = authority_of(&base).ok_or_else(|| Error::BadReference {
             reference: display.clone(),
@@ -176,6 +278,7 @@ impl Client {
             attempts: if quick { 1 } else { MAX_ATTEMPTS },
             auth: Mutex::new(AuthState::None),
             tried: Mutex::new(vec!["anonymous".into()]),
+            allow_private_realm,
         })
     }
 
@@ -343,6 +446,12 @@ impl Client {
         if !(url.starts_with("https://") || url.starts_with("http://")) {
             return Err(self.err(format!("token realm {url:?} is not an http(s) URL")));
         }
+        if let Some(why) = realm_refusal(&self.base, url, self.allow_private_realm) {
+            return Err(Error::Auth {
+                reference: self.display.clone(),
+                reason: why,
+            });
+        }
         let basic = self.creds.as_ref().map(|c| c.basic_header());
         let mut headers: Vec<(&str, &str)> = Vec::new();
         if let Some(b) = &basic {
@@ -465,6 +574,38 @@ mod tests {
             join_location(b, "rel").unwrap(),
             "http://127.0.0.1:5000/v2/a/blobs/rel"
         );
+    }
+
+    #[test]
+    fn token_realm_policy() {
+        let public = "https://203.0.113.5"; // an IP literal: no DNS lookup in tests
+        let local = "http://127.0.0.1:5000";
+        // Link-local: refused whatever the registry, unless allowed.
+        for realm in [
+            "http://169.254.169.254/token",
+            "http://[fe80::1]/token",
+            "http://0.0.0.0/t",
+        ] {
+            assert!(realm_refusal(local, realm, false).is_some(), "{realm}");
+            assert!(realm_refusal(local, realm, true).is_none(), "{realm}");
+        }
+        // Private/loopback: fine for a local registry, refused for a public one.
+        for realm in [
+            "https://10.1.2.3/token",
+            "https://192.168.0.1/t",
+            "https://172.20.0.1/t",
+            "https://[fd00::1]/t",
+            "https://100.64.0.1/t",
+            "https://127.0.0.1:8080/t",
+            "https://localhost/t",
+        ] {
+            assert!(realm_refusal(local, realm, false).is_none(), "{realm}");
+            assert!(realm_refusal(public, realm, false).is_some(), "{realm}");
+            assert!(realm_refusal(public, realm, true).is_none(), "{realm}");
+        }
+        assert!(realm_refusal(public, "https://8.8.8.8/token", false).is_none());
+        // Downgrade to plain http from an https registry: always refused.
+        assert!(realm_refusal(public, "http://8.8.8.8/token", true).is_some());
     }
 
     #[test]

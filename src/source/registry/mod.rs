@@ -53,6 +53,8 @@ struct Known {
 /// A registry repository seen as a [`Store`].
 pub struct RegistryStore {
     client: Arc<Client>,
+    /// Whether foreign-layer URLs may be fetched (`ResolveOptions::allow_foreign_layers`).
+    allow_foreign: bool,
     index_json: Vec<u8>,
     known: Mutex<Known>,
 }
@@ -160,7 +162,7 @@ impl Store for RegistryStore {
             None if is_manifest => body_retries(|| self.fetch_manifest(&d))?,
             None if is_config => body_retries(|| self.fetch_small_blob(&d))?,
             None => {
-                let r = BlobReader::new(self.client.clone(), d, size, urls);
+                let r = BlobReader::new(self.client.clone(), d, size, urls, self.allow_foreign);
                 return Ok(Some((Box::new(r), size.unwrap_or(0))));
             }
         };
@@ -291,10 +293,12 @@ fn connect(
         display,
         creds,
         quick,
+        opts.allow_private_realm,
     )?);
     let top = body_retries(|| fetch_top(&client, r))?;
     let store = RegistryStore {
         client,
+        allow_foreign: opts.allow_foreign_layers,
         index_json: Vec::new(),
         known: Mutex::new(Known::default()),
     };

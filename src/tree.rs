@@ -256,6 +256,23 @@ impl Tree {
     pub fn apply_tagged(&mut self, lc: &mut LayerChanges, tags: &[PathTag]) {
         let layer = self.layers.len() as u32;
         self.layers.push(LayerStats::default());
+        // Hardlinks may name a lower-layer file that this layer also deletes;
+        // in tar order the link comes first and keeps the bytes, so resolve
+        // link targets in the lower layers before the whiteouts apply.
+        let lower_targets: HashMap<usize, InodeId> = lc
+            .changes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| match &c.kind {
+                ChangeKind::Hardlink(t) => {
+                    match self.lookup(t).map(|n| &self.nodes[n as usize].kind) {
+                        Some(NodeKind::File(ino)) => Some((i, *ino)),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            })
+            .collect();
         // 1. opaque markers, 2. whiteouts: both act on lower layers only.
         for c in &lc.changes {
             if c.kind == ChangeKind::Opaque {
@@ -340,9 +357,13 @@ impl Tree {
                     NodeKind::File((self.inodes.len() - 1) as InodeId)
                 }
                 ChangeKind::Hardlink(target) => {
-                    match self.lookup(&target).map(|t| &self.nodes[t as usize].kind) {
-                        Some(NodeKind::File(ino)) => NodeKind::File(*ino),
-                        _ => {
+                    let now = match self.lookup(&target).map(|t| &self.nodes[t as usize].kind) {
+                        Some(NodeKind::File(ino)) => Some(*ino),
+                        _ => None,
+                    };
+                    match now.or_else(|| lower_targets.get(&i).copied()) {
+                        Some(ino) => NodeKind::File(ino),
+                        None => {
                             self.warnings.push(format!(
                             "layer {layer}: hardlink {} points to {}, which does not exist (yet); counted as an empty file",
                             display_path(&c.path),
@@ -526,6 +547,23 @@ mod tests {
             sum,
             fin + t.layers.iter().map(|l| l.wasted_bytes).sum::<u64>()
         );
+    }
+
+    #[test]
+    fn hardlink_keeps_a_lower_file_its_layer_deletes() {
+        use ChangeKind::*;
+        let mut t = Tree::new();
+        t.apply(&mut layer(vec![("orig", File, 40)]));
+        // The whiteout acts first on the lower layer, but the link (first in
+        // tar order) already holds the bytes.
+        t.apply(&mut layer(vec![
+            ("keep", Hardlink(b"orig"[..].into()), 0),
+            ("orig", Whiteout, 0),
+        ]));
+        let (fin, files) = final_bytes(&mut t);
+        assert_eq!((fin, files), (40, 1));
+        assert_eq!(t.layers[0].wasted_bytes, 0);
+        assert!(t.warnings.is_empty(), "{:?}", t.warnings);
     }
 
     #[test]

@@ -59,6 +59,22 @@ pub struct TotalsDiff {
 }
 
 /// A category's final bytes on both sides.
+impl TotalsDiff {
+    /// The byte totals every report lists, labelled, in order (compressed
+    /// and removable only when both sides know them).
+    pub fn byte_rows(&self) -> Vec<(&'static str, &Change)> {
+        let mut rows = vec![("final", &self.final_bytes)];
+        if let Some(c) = &self.compressed_bytes {
+            rows.push(("compressed", c));
+        }
+        rows.push(("wasted", &self.wasted_bytes));
+        if let Some(c) = &self.removable_bytes {
+            rows.push(("removable", c));
+        }
+        rows
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct CategoryDiff {
     pub id: String,

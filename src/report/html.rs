@@ -607,24 +607,12 @@ pub fn render_diff(
         signed(f.delta),
         esc(&headline_words(f))
     );
-    let mut rows = vec![[
-        vec!["final".to_string()],
-        change_cells(&d.totals.final_bytes),
-    ]
-    .concat()];
-    if let Some(c) = &d.totals.compressed_bytes {
-        rows.push([vec!["compressed".to_string()], change_cells(c)].concat());
-    }
-    rows.push(
-        [
-            vec!["wasted".to_string()],
-            change_cells(&d.totals.wasted_bytes),
-        ]
-        .concat(),
-    );
-    if let Some(c) = &d.totals.removable_bytes {
-        rows.push([vec!["removable".to_string()], change_cells(c)].concat());
-    }
+    let rows: Vec<Vec<String>> = d
+        .totals
+        .byte_rows()
+        .into_iter()
+        .map(|(label, c)| [vec![label.to_string()], change_cells(c)].concat())
+        .collect();
     table(
         &mut out,
         &["", "Before", "After", "Change", "%"],

@@ -298,24 +298,12 @@ pub fn render_diff(x: &Diff, w: &mut dyn Write) -> io::Result<()> {
         head.push_str(&format!("\n{}\n", gone.join(" · ")));
     }
     d.push(head);
-    let mut rows = vec![[
-        vec!["final".to_string()],
-        change_cells(&x.totals.final_bytes),
-    ]
-    .concat()];
-    if let Some(c) = &x.totals.compressed_bytes {
-        rows.push([vec!["compressed".to_string()], change_cells(c)].concat());
-    }
-    rows.push(
-        [
-            vec!["wasted".to_string()],
-            change_cells(&x.totals.wasted_bytes),
-        ]
-        .concat(),
-    );
-    if let Some(c) = &x.totals.removable_bytes {
-        rows.push([vec!["removable".to_string()], change_cells(c)].concat());
-    }
+    let mut rows: Vec<Vec<String>> = x
+        .totals
+        .byte_rows()
+        .into_iter()
+        .map(|(label, c)| [vec![label.to_string()], change_cells(c)].concat())
+        .collect();
     rows.push(vec![
         "layers".into(),
         x.totals.layers.before.to_string(),

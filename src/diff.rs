@@ -136,6 +136,14 @@ pub struct LayersDiff {
     pub shared_file_bytes: u64,
 }
 
+impl LayersDiff {
+    /// The layers on one side only, labelled `before` / `after`, before first.
+    pub fn one_sided(&self) -> impl Iterator<Item = (&'static str, &LayerRef)> {
+        let before = self.only_before.iter().map(|r| ("before", r));
+        before.chain(self.only_after.iter().map(|r| ("after", r)))
+    }
+}
+
 /// A path whose final bytes differ.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct PathDiff {

@@ -681,10 +681,7 @@ pub fn render_diff(
         l.only_after.len()
     );
     let rows: Vec<Vec<String>> = l
-        .only_before
-        .iter()
-        .map(|r| ("before", r))
-        .chain(l.only_after.iter().map(|r| ("after", r)))
+        .one_sided()
         .map(|(side, r)| {
             vec![
                 side.to_string(),

@@ -380,10 +380,7 @@ pub fn render_diff(x: &Diff, w: &mut dyn Write) -> io::Result<()> {
         l.only_after.len()
     ));
     let rows = l
-        .only_before
-        .iter()
-        .map(|r| ("before", r))
-        .chain(l.only_after.iter().map(|r| ("after", r)))
+        .one_sided()
         .map(|(k, r)| {
             vec![
                 k.to_string(),

@@ -14,6 +14,7 @@ use crate::layer::probe::DbKind;
 use crate::tree::FinalFile;
 use crate::tree::Tree;
 use crate::units::shorten;
+use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -139,7 +140,6 @@ fn package_index(tree: &Tree) -> PackageIndex {
     }
     lists.sort_unstable();
     records.sort_unstable();
-    let mut index = PackageIndex::default();
     let db = |ino: u32| {
         tree.inodes[ino as usize]
             .facts
@@ -148,15 +148,14 @@ fn package_index(tree: &Tree) -> PackageIndex {
             .map(|d| &d.1[..])
             .unwrap_or(&[])
     };
-    for (path, ino) in lists {
-        let Some(name) = packages::dpkg_list_package(path) else {
-            continue;
-        };
+    // Parsing the lists and RECORDs is most of the work and runs in the
+    // single-threaded tail after decoding, so it is spread over the pool;
+    // packages are added in path order afterwards, so the index (first
+    // owner wins) does not depend on the schedule.
+    let dpkg = lists.par_iter().filter_map(|&(path, ino)| {
+        let name = packages::dpkg_list_package(path)?;
         let version = match &status {
-            Some(s) => match s.get(&name) {
-                Some(v) => v.clone(),
-                None => continue, // not installed any more
-            },
+            Some(s) => s.get(&name)?.clone(), // None: not installed any more
             None => String::new(),
         };
         let pkg = Package {
@@ -165,19 +164,25 @@ fn package_index(tree: &Tree) -> PackageIndex {
             version,
             layer: tree.inodes[ino as usize].layer,
         };
-        index.add(pkg, packages::parse_dpkg_list(db(ino)));
-    }
-    for (path, ino) in records {
-        let Some((name, version, root)) = packages::record_meta(path) else {
-            continue;
-        };
+        Some((pkg, packages::parse_dpkg_list(db(ino))))
+    });
+    let pip = records.par_iter().filter_map(|&(path, ino)| {
+        let (name, version, root) = packages::record_meta(path)?;
         let pkg = Package {
             manager: Manager::Pip,
             name,
             version,
             layer: tree.inodes[ino as usize].layer,
         };
-        index.add(pkg, packages::parse_record(db(ino), &root));
+        Some((pkg, packages::parse_record(db(ino), &root)))
+    });
+    let parsed: Vec<(Package, Vec<Vec<u8>>)> = dpkg.chain(pip).collect();
+    let mut index = PackageIndex::default();
+    index
+        .owner
+        .reserve(parsed.iter().map(|(_, paths)| paths.len()).sum());
+    for (pkg, paths) in parsed {
+        index.add(pkg, paths);
     }
     if let Some(ino) = apk {
         for (name, version, files) in packages::parse_apk(db(ino)) {

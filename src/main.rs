@@ -5,7 +5,7 @@
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use imgaudit::analysis::Detail;
-use imgaudit::layer::{Limits, Verify};
+use imgaudit::layer::{Inflater, Limits, Verify};
 use imgaudit::report::{self, Format};
 use imgaudit::run::{AnalyzeOptions, Progress};
 use imgaudit::source::registry::auth::Credentials;
@@ -112,6 +112,16 @@ enum VerifyArg {
     Full,
 }
 
+#[derive(Copy, Clone, ValueEnum)]
+enum InflateArg {
+    /// ISA-L's igzip when this build has it, else zlib-rs.
+    Auto,
+    /// ISA-L's igzip (C and assembly; the faster one).
+    Isal,
+    /// flate2's pure-Rust zlib-rs backend.
+    ZlibRs,
+}
+
 #[derive(Args)]
 struct AnalyzeArgs {
     /// The image(s) to analyse (see above for the accepted forms). With more
@@ -216,6 +226,10 @@ struct CommonArgs {
     /// Skip digest verification entirely (faster; the image's integrity is then not checked).
     #[arg(long)]
     no_verify: bool,
+    /// Gzip decoder. Both verify every gzip CRC and accept the same streams;
+    /// `zlib-rs` is the pure-Rust fallback if you suspect the default.
+    #[arg(long, value_enum, value_name = "DECODER", default_value = "auto")]
+    inflate: InflateArg,
     /// Refuse layers that decompress to more than this many bytes (guards against bombs).
     #[arg(long, value_name = "BYTES", default_value_t = 1u64 << 40)]
     max_layer_bytes: u64,
@@ -345,6 +359,14 @@ impl CommonArgs {
                 verify,
                 limits: Limits {
                     max_layer_bytes: self.max_layer_bytes,
+                },
+                inflater: match self.inflate {
+                    InflateArg::Auto => Inflater::Auto,
+                    InflateArg::Isal if !Inflater::ISAL_BUILT => {
+                        bail!("--inflate isal: this imgaudit was built without the `isal` feature")
+                    }
+                    InflateArg::Isal => Inflater::Isal,
+                    InflateArg::ZlibRs => Inflater::ZlibRs,
                 },
                 detail,
                 jobs: self.jobs,

@@ -6,7 +6,7 @@ use crate::analysis::{self, Analysis, Detail};
 use crate::cache::LayerCache;
 use crate::classify::{PathTag, Rules, NO_TAG};
 use crate::error::{Error, Result};
-use crate::layer::{self, ChangeKind, LayerChanges, Limits, Verify};
+use crate::layer::{self, ChangeKind, Inflater, LayerChanges, Limits, Verify};
 use crate::source::{self, ImageRef, ResolveOptions};
 use crate::tree::Tree;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,6 +18,8 @@ pub struct AnalyzeOptions {
     pub resolve: ResolveOptions,
     pub verify: Verify,
     pub limits: Limits,
+    /// Which gzip decoder reads gzip layers.
+    pub inflater: Inflater,
     pub detail: Detail,
     /// Worker threads for layer decoding (`None` = one per core).
     pub jobs: Option<usize>,
@@ -37,6 +39,7 @@ impl Default for AnalyzeOptions {
             resolve: ResolveOptions::default(),
             verify: Verify::Stored,
             limits: Limits::default(),
+            inflater: Inflater::Auto,
             detail: Detail {
                 top: 20,
                 depth: 3,
@@ -241,6 +244,7 @@ fn read(
         reader,
         opts.verify,
         opts.limits,
+        opts.inflater,
         opts.classify,
         advance,
     )

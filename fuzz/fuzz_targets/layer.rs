@@ -6,7 +6,7 @@
 #![no_main]
 
 use imgaudit::digest::Digest;
-use imgaudit::layer::{read_layer, Limits, Verify};
+use imgaudit::layer::{read_layer, Inflater, Limits, Verify};
 use imgaudit::source::LayerSpec;
 use imgaudit::tree::Tree;
 use libfuzzer_sys::fuzz_target;
@@ -30,6 +30,7 @@ fuzz_target!(|data: &[u8]| {
         Box::new(std::io::Cursor::new(data.to_vec())),
         Verify::None,
         limits,
+        Inflater::Auto,
         true,
         &|_| {},
     ) else {

@@ -11,6 +11,7 @@
 //! classification.
 
 pub mod elf;
+pub mod inflate;
 pub mod probe;
 pub mod tarstream;
 
@@ -18,6 +19,8 @@ use crate::digest::HashingReader;
 use crate::error::{Error, Result};
 use crate::source::docs::Compression;
 use crate::source::LayerSpec;
+use inflate::GzDecoder;
+pub use inflate::Inflater;
 use std::io::{self, BufRead, BufReader, Read};
 use tarstream::{Kind, ReadSkip, TarReader};
 
@@ -148,7 +151,7 @@ impl<R: Read> Read for BudgetReader<R> {
 
 enum Decoder<R: BufRead> {
     Plain(R),
-    Gzip(Box<flate2::bufread::MultiGzDecoder<R>>),
+    Gzip(GzDecoder<R>),
     Zstd(zstd::stream::read::Decoder<'static, R>),
 }
 
@@ -196,6 +199,7 @@ pub fn read_layer(
     reader: Box<dyn Read + Send>,
     verify: Verify,
     limits: Limits,
+    inflater: Inflater,
     probes: bool,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<LayerChanges> {
@@ -239,9 +243,7 @@ pub fn read_layer(
     }
     let decoder = match compression {
         Compression::None => Decoder::Plain(buffered),
-        Compression::Gzip => {
-            Decoder::Gzip(Box::new(flate2::bufread::MultiGzDecoder::new(buffered)))
-        }
+        Compression::Gzip => Decoder::Gzip(GzDecoder::new(buffered, inflater)),
         Compression::Zstd => Decoder::Zstd(
             zstd::stream::read::Decoder::with_buffer(buffered)
                 .map_err(|e| layer_err(format!("bad zstd stream: {e}")))?,

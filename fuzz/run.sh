@@ -15,7 +15,7 @@ secs="${1:?usage: fuzz/run.sh SECONDS [TARGET...]}"
 shift
 targets=("$@")
 if [ "${#targets[@]}" -eq 0 ]; then
-  targets=(documents packages elf layer archive)
+  targets=(documents packages elf layer archive inflate)
 fi
 host="$(rustc -vV | sed -n 's/^host: //p')"
 

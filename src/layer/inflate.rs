@@ -19,7 +19,7 @@
 //! beyond one call: input and output slices are handed over for one
 //! `isal_inflate` call and the pointers cleared after.
 
-use std::io::{self, BufRead, Read};
+use std::io::{self, BufReader, Read};
 
 /// Which gzip decoder a layer read uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -55,23 +55,25 @@ impl Inflater {
     }
 }
 
-/// A gzip decoder over a buffered reader; `into_inner` returns the reader
-/// with everything after the last member still unread (or buffered).
-pub enum GzDecoder<R: BufRead> {
+/// A gzip decoder over a reader, started from a `BufReader` that may
+/// already hold the stream's first bytes (the sniffed head). `into_inner`
+/// returns the reader; bytes it buffered past the stream's end are dropped
+/// (they were read, so a hashing reader underneath has seen them).
+pub enum GzDecoder<R: Read> {
     /// flate2 with zlib-rs.
-    ZlibRs(Box<flate2::bufread::MultiGzDecoder<R>>),
+    ZlibRs(Box<flate2::bufread::MultiGzDecoder<BufReader<R>>>),
     /// ISA-L igzip.
     #[cfg(feature = "isal")]
-    Isal(isal::IsalGzDecoder<R>),
+    Isal(Box<isal::IsalGzDecoder<R>>),
 }
 
-impl<R: BufRead> GzDecoder<R> {
+impl<R: Read> GzDecoder<R> {
     /// A decoder of the given kind (`Auto` and an unbuilt `Isal` fall back
     /// to what this build has).
-    pub fn new(inner: R, which: Inflater) -> Self {
+    pub fn new(inner: BufReader<R>, which: Inflater) -> Self {
         match which.resolved() {
             #[cfg(feature = "isal")]
-            Inflater::Isal => GzDecoder::Isal(isal::IsalGzDecoder::new(inner)),
+            Inflater::Isal => GzDecoder::Isal(Box::new(isal::IsalGzDecoder::new(inner))),
             _ => GzDecoder::ZlibRs(Box::new(flate2::bufread::MultiGzDecoder::new(inner))),
         }
     }
@@ -79,14 +81,14 @@ impl<R: BufRead> GzDecoder<R> {
     /// The underlying reader.
     pub fn into_inner(self) -> R {
         match self {
-            GzDecoder::ZlibRs(d) => d.into_inner(),
+            GzDecoder::ZlibRs(d) => d.into_inner().into_inner(),
             #[cfg(feature = "isal")]
             GzDecoder::Isal(d) => d.into_inner(),
         }
     }
 }
 
-impl<R: BufRead> Read for GzDecoder<R> {
+impl<R: Read> Read for GzDecoder<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             GzDecoder::ZlibRs(d) => d.read(buf),
@@ -99,7 +101,59 @@ impl<R: BufRead> Read for GzDecoder<R> {
 #[cfg(feature = "isal")]
 mod isal {
     use isal_sys::igzip_lib as ffi;
-    use std::io::{self, BufRead, Read};
+    use std::io::{self, BufRead, BufReader, Read};
+
+    /// Compressed bytes read from the source at a time.
+    const IN_CAP: usize = 256 * 1024;
+    /// Spare bytes after the input buffer that igzip is never given as
+    /// input: its word-at-a-time bit reader, and its bookkeeping on a
+    /// corrupt stream, can reach a few bytes past `avail_in` (the fuzz
+    /// target found a stream where it counted one byte more than it was
+    /// given); with the pad such a read stays inside this allocation.
+    const PAD: usize = 64;
+
+    /// The compressed side: our own buffer (with the pad), so that what
+    /// igzip is pointed at is always followed by memory we own.
+    struct Input<R> {
+        inner: R,
+        buf: Box<[u8]>,
+        pos: usize,
+        end: usize,
+    }
+
+    impl<R: Read> Read for Input<R> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let n = {
+                let avail = self.fill_buf()?;
+                let n = avail.len().min(out.len());
+                out[..n].copy_from_slice(&avail[..n]);
+                n
+            };
+            self.consume(n);
+            Ok(n)
+        }
+    }
+
+    impl<R: Read> BufRead for Input<R> {
+        fn fill_buf(&mut self) -> io::Result<&[u8]> {
+            if self.pos == self.end {
+                self.pos = 0;
+                self.end = 0;
+                self.end = loop {
+                    match self.inner.read(&mut self.buf[..IN_CAP]) {
+                        Ok(n) => break n,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                        Err(e) => return Err(e),
+                    }
+                };
+            }
+            Ok(&self.buf[self.pos..self.end])
+        }
+
+        fn consume(&mut self, n: usize) {
+            self.pos = (self.pos + n).min(self.end);
+        }
+    }
 
     /// The inflate state lives on the heap (it holds a 64 KiB output window)
     /// and is freed with the decoder.
@@ -135,7 +189,7 @@ mod isal {
 
     /// igzip over a buffered reader, member after member.
     pub struct IsalGzDecoder<R> {
-        inner: R,
+        inner: Input<R>,
         state: State,
         /// The next bytes are a member's header (or the end of the stream).
         at_member_start: bool,
@@ -252,14 +306,23 @@ mod isal {
             ffi::ISAL_INVALID_SYMBOL => "invalid deflate symbol",
             ffi::ISAL_INVALID_LOOKBACK => "deflate distance reaches before the start of the stream",
             ffi::ISAL_INCORRECT_CHECKSUM => "gzip CRC-32 or length trailer does not match the data",
-            _ => "corrupt gzip stream",
+            _ => "corrupt deflate stream",
         }
     }
 
-    impl<R: BufRead> IsalGzDecoder<R> {
-        pub fn new(inner: R) -> Self {
+    impl<R: Read> IsalGzDecoder<R> {
+        /// Takes over what `buffered` holds, then reads its inner reader.
+        pub fn new(buffered: BufReader<R>) -> Self {
+            let mut buf = vec![0u8; IN_CAP.max(buffered.buffer().len()) + PAD].into_boxed_slice();
+            let end = buffered.buffer().len();
+            buf[..end].copy_from_slice(buffered.buffer());
             IsalGzDecoder {
-                inner,
+                inner: Input {
+                    inner: buffered.into_inner(),
+                    buf,
+                    pos: 0,
+                    end,
+                },
                 state: State::new(),
                 at_member_start: true,
                 members: 0,
@@ -268,11 +331,15 @@ mod isal {
         }
 
         pub fn into_inner(self) -> R {
-            self.inner
+            self.inner.inner
         }
     }
 
-    impl<R: BufRead> Read for IsalGzDecoder<R> {
+    fn corrupt() -> io::Error {
+        io::Error::new(io::ErrorKind::InvalidData, "corrupt deflate stream")
+    }
+
+    impl<R: Read> Read for IsalGzDecoder<R> {
         fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
             if out.is_empty() || self.done {
                 return Ok(0);
@@ -304,8 +371,14 @@ mod isal {
                 // a live, writable one; both outlive the call, and the
                 // pointers are cleared before either slice can go away.
                 let ret = unsafe { ffi::isal_inflate(st) };
-                let consumed = in_len - st.avail_in as usize;
-                let produced = out_len - st.avail_out as usize;
+                // On a corrupt stream igzip's counts can go past what it was
+                // given; never trust them then.
+                let (Some(consumed), Some(produced)) = (
+                    in_len.checked_sub(st.avail_in as usize),
+                    out_len.checked_sub(st.avail_out as usize),
+                ) else {
+                    return Err(corrupt());
+                };
                 st.next_in = std::ptr::null_mut();
                 st.avail_in = 0;
                 st.next_out = std::ptr::null_mut();
@@ -388,14 +461,29 @@ mod tests {
         out
     }
 
-    /// Decode with a given input-buffer capacity and output chunk size.
+    /// A reader that hands out at most `step` bytes per read, so headers,
+    /// blocks and trailers arrive split.
+    struct Chunked<'a>(&'a [u8], usize);
+    impl Read for Chunked<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let n = self.0.len().min(self.1).min(out.len());
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    /// Decode with a given input chunk size and output chunk size.
     fn decode(
         which: Inflater,
         data: &[u8],
         in_cap: usize,
         out_chunk: usize,
     ) -> io::Result<Vec<u8>> {
-        let mut d = GzDecoder::new(BufReader::with_capacity(in_cap, data), which);
+        let mut d = GzDecoder::new(
+            BufReader::with_capacity(in_cap, Chunked(data, in_cap)),
+            which,
+        );
         let mut out = Vec::new();
         let mut buf = vec![0u8; out_chunk];
         loop {
@@ -409,6 +497,22 @@ mod tests {
 
     fn both() -> Vec<Inflater> {
         vec![Inflater::ZlibRs, Inflater::Auto]
+    }
+
+    /// Found by the `inflate` fuzz target: in 32-byte reads, igzip reports
+    /// having consumed more input than it was given. It must be an error,
+    /// from both decoders, and no panic.
+    #[test]
+    fn corrupt_stream_where_igzip_overcounts_its_input() {
+        let data: &[u8] = include_bytes!("../../fuzz/seeds/inflate/regression-overcount.gz");
+        for which in both() {
+            for in_cap in [32, 4096] {
+                assert!(
+                    decode(which, data, in_cap, 4099).is_err(),
+                    "{which:?} {in_cap}"
+                );
+            }
+        }
     }
 
     #[test]
@@ -554,7 +658,7 @@ mod tests {
     fn into_inner_leaves_the_reader_after_the_stream() {
         let z = gz(&sample(10_000), 6);
         for which in both() {
-            let mut d = GzDecoder::new(BufReader::with_capacity(64, &z[..]), which);
+            let mut d = GzDecoder::new(BufReader::with_capacity(64, Chunked(&z, 64)), which);
             io::copy(&mut d, &mut io::sink()).unwrap();
             let mut rest = Vec::new();
             d.into_inner().read_to_end(&mut rest).unwrap();

@@ -149,13 +149,13 @@ impl<R: Read> Read for BudgetReader<R> {
     }
 }
 
-enum Decoder<R: BufRead> {
-    Plain(R),
+enum Decoder<R: Read> {
+    Plain(BufReader<R>),
     Gzip(GzDecoder<R>),
-    Zstd(zstd::stream::read::Decoder<'static, R>),
+    Zstd(zstd::stream::read::Decoder<'static, BufReader<R>>),
 }
 
-impl<R: BufRead> Read for Decoder<R> {
+impl<R: Read> Read for Decoder<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             Decoder::Plain(r) => r.read(buf),
@@ -165,12 +165,14 @@ impl<R: BufRead> Read for Decoder<R> {
     }
 }
 
-impl<R: BufRead> Decoder<R> {
+impl<R: Read> Decoder<R> {
+    /// The stored-bytes reader; anything buffered above it was already read
+    /// through it (and hashed).
     fn into_inner(self) -> R {
         match self {
-            Decoder::Plain(r) => r,
+            Decoder::Plain(r) => r.into_inner(),
             Decoder::Gzip(r) => r.into_inner(),
-            Decoder::Zstd(r) => r.finish(),
+            Decoder::Zstd(r) => r.finish().into_inner(),
         }
     }
 }
@@ -312,7 +314,7 @@ pub fn read_layer(
     let (diff_actual, tar_bytes, budget) = decoded
         .finish()
         .map_err(|e| layer_err(format!("while draining: {e}")))?;
-    let stored = budget.inner.into_inner().into_inner();
+    let stored = budget.inner.into_inner();
     let (stored_actual, stored_bytes, _) = stored
         .finish()
         .map_err(|e| layer_err(format!("while draining: {e}")))?;

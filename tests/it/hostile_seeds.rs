@@ -6,9 +6,17 @@
 use crate::common::repo_root;
 use crate::hostile_fixtures::{docker_save, header, pax, raw_tar, write_owned, Raw};
 use crate::layout::{gzip, pack, tar, Img, E};
+use std::io::Write;
 use std::path::Path;
 
-const TARGETS: [&str; 5] = ["archive", "documents", "layer", "elf", "packages"];
+const TARGETS: [&str; 6] = [
+    "archive",
+    "documents",
+    "layer",
+    "elf",
+    "packages",
+    "inflate",
+];
 
 fn put(target: &str, name: &str, bytes: &[u8]) {
     let dir = repo_root().join("fuzz/seeds").join(target);
@@ -134,6 +142,35 @@ fn write_fuzz_seeds() {
         b"P:musl\nV:1.2.4\nF:lib\nR:ld-musl-x86_64.so.1\n\nP:busybox\nF:bin\nR:busybox\n",
     );
     put("packages", "dpkg-list", b"/.\n/usr\n/usr/bin/demo\n");
+    // inflate: gzip members of every shape the decoders must agree on
+    // (regression-overcount.gz next to them is the fuzz target's own find).
+    let text = [
+        b"usr/lib/python3/site-packages/".repeat(40),
+        (0..=255).collect(),
+    ]
+    .concat();
+    let gz_level = |data: &[u8], level: u32| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(level));
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    };
+    put("inflate", "plain.gz", &gz_level(&text, 6));
+    put("inflate", "stored.gz", &gz_level(&text[..300], 0));
+    put(
+        "inflate",
+        "two-members.gz",
+        &[gz_level(&[b'a'; 100], 9), gz_level(&text[..150], 1)].concat(),
+    );
+    let mut named = flate2::GzBuilder::new()
+        .filename("layer.tar")
+        .comment("note")
+        .extra(vec![b'a', b'b', 1, 2])
+        .write(Vec::new(), flate2::Compression::best());
+    named.write_all(&text).unwrap();
+    put("inflate", "name-comment-extra.gz", &named.finish().unwrap());
+    let mut raw = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    raw.write_all(&text).unwrap();
+    put("inflate", "raw-deflate.bin", &raw.finish().unwrap());
 }
 
 #[test]

@@ -1,13 +1,16 @@
 //! The decode floor: how fast can this machine merely gunzip an image's
-//! layers with the same decoder imgaudit uses (flate2 on the zlib-rs
-//! backend, `MultiGzDecoder` over a `BufReader`), output discarded?
+//! layers, output discarded? By default with flate2 on the zlib-rs backend
+//! (`MultiGzDecoder` over a `BufReader`: the floor the issues measure
+//! against); `--backend isal` uses imgaudit's own default decoder instead
+//! (`layer::inflate::GzDecoder` with ISA-L's igzip), the floor of what
+//! imgaudit itself could reach.
 //!
-//! `imgaudit analyze` cannot be faster than this; `scripts/bench.sh`
-//! reports every other figure as a ratio to it.
+//! `scripts/bench.sh` reports every other figure as a ratio to the zlib-rs
+//! floor and shows the igzip floor beside it.
 //!
 //! ```text
-//! cargo bench --bench floor -- [--threads N] FILE...
-//! cargo bench --bench floor -- [--threads N] --oci DIR [--ref NAME]
+//! cargo bench --bench floor -- [--threads N] [--backend zlib-rs|isal] FILE...
+//! cargo bench --bench floor -- [--threads N] [--backend zlib-rs|isal] --oci DIR [--ref NAME]
 //! ```
 //!
 //! With `--oci DIR` the layer blobs are the ones an OCI image layout's
@@ -18,6 +21,7 @@
 //! decompressed bytes and MB/s, then one `floor:` line for scripts.
 
 use flate2::bufread::MultiGzDecoder;
+use imgaudit::layer::inflate::{GzDecoder, Inflater};
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -26,10 +30,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
-const USAGE: &str = "usage: floor [--threads N] (FILE... | --oci DIR [--ref NAME])";
+const USAGE: &str =
+    "usage: floor [--threads N] [--backend zlib-rs|isal] (FILE... | --oci DIR [--ref NAME])";
 
 struct Args {
     threads: usize,
+    isal: bool,
     files: Vec<PathBuf>,
     oci: Option<PathBuf>,
     reference: Option<String>,
@@ -38,6 +44,7 @@ struct Args {
 fn parse_args() -> Result<Args, String> {
     let mut a = Args {
         threads: 2,
+        isal: false,
         files: Vec::new(),
         oci: None,
         reference: None,
@@ -54,6 +61,14 @@ fn parse_args() -> Result<Args, String> {
                     .ok()
                     .filter(|&n| n > 0)
                     .ok_or(format!("bad --threads {v:?}"))?;
+            }
+            "--backend" => {
+                a.isal = match it.next().as_deref() {
+                    Some("isal") if imgaudit::layer::Inflater::ISAL_BUILT => true,
+                    Some("isal") => return Err("this build has no isal feature".into()),
+                    Some("zlib-rs") => false,
+                    other => return Err(format!("bad --backend {other:?} (zlib-rs or isal)")),
+                }
             }
             "--oci" => a.oci = Some(it.next().ok_or("--oci needs a directory")?.into()),
             "--ref" => a.reference = Some(it.next().ok_or("--ref needs a name")?),
@@ -120,9 +135,13 @@ fn is_gzip(path: &Path) -> std::io::Result<bool> {
 }
 
 /// Gunzip one file to nowhere; returns the decompressed byte count.
-fn decode(path: &Path, buf: &mut [u8]) -> std::io::Result<u64> {
-    let file = File::open(path)?;
-    let mut dec = MultiGzDecoder::new(BufReader::with_capacity(256 * 1024, file));
+fn decode(path: &Path, buf: &mut [u8], isal: bool) -> std::io::Result<u64> {
+    let file = BufReader::with_capacity(256 * 1024, File::open(path)?);
+    let mut dec: Box<dyn Read> = if isal {
+        Box::new(GzDecoder::new(file, Inflater::Isal))
+    } else {
+        Box::new(MultiGzDecoder::new(file))
+    };
     let mut total = 0u64;
     loop {
         match dec.read(buf)? {
@@ -166,7 +185,7 @@ fn run() -> Result<(), String> {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some((path, _)) = jobs.get(i) else { break };
-                    match decode(path, &mut buf) {
+                    match decode(path, &mut buf, args.isal) {
                         Ok(n) => {
                             decompressed.fetch_add(n as usize, Ordering::Relaxed);
                         }
@@ -188,9 +207,14 @@ fn run() -> Result<(), String> {
     let decompressed = decompressed.into_inner() as u64;
     let mb = |b: u64| b as f64 / 1e6;
     println!(
-        "decoded {} gzip blobs on {} threads (flate2 + zlib-rs, MultiGzDecoder)",
+        "decoded {} gzip blobs on {} threads ({})",
         jobs.len(),
-        args.threads
+        args.threads,
+        if args.isal {
+            "ISA-L igzip, imgaudit's GzDecoder"
+        } else {
+            "flate2 + zlib-rs, MultiGzDecoder"
+        }
     );
     println!("wall time     {wall:.3} s");
     println!(

@@ -15,6 +15,12 @@
 //!   it; an entry that does not check out is ignored (deleted) and rebuilt.
 //! - Format (all integers little-endian): magic, then the layer's counters,
 //!   warnings, changes and tags, each length-prefixed; see `encode`.
+//!
+//! Beside the layers, `<key>.docs` entries hold the small documents of a
+//! Docker daemon image's export (`manifest.json`, the config, OCI index and
+//! manifests), keyed by the image ID (its config digest), so a daemon image
+//! whose layers are all cached is analysed without exporting it at all. Same
+//! atomic writes and checksum; see [`ExportDocs`].
 
 use crate::classify::PathTag;
 use crate::error::{Error, Result};
@@ -27,6 +33,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 16] = b"imgaudit-layer\x00\x01";
+const DOCS_MAGIC: &[u8; 16] = b"imgaudit-docs\x00\x00\x01";
 const FORMAT: u32 = 1;
 /// Entries larger than this are not read (a corrupt or foreign file).
 const MAX_ENTRY: u64 = 4 << 30;
@@ -37,11 +44,25 @@ pub struct LayerCache {
     dir: PathBuf,
 }
 
+/// The small documents of a daemon export, by their cleaned paths in the
+/// export, its symlinks (path → target as written), and the paths of its
+/// other files (layers, documents too big to keep), whose bytes are not here.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExportDocs {
+    pub files: Vec<(String, Vec<u8>)>,
+    pub links: Vec<(String, String)>,
+    pub others: Vec<String>,
+}
+
 /// What `imgaudit cache info` shows.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct CacheInfo {
     pub dir: PathBuf,
+    /// Layer entries.
     pub entries: u64,
+    /// Daemon export-document entries.
+    pub documents: u64,
+    /// Bytes of both.
     pub bytes: u64,
 }
 
@@ -100,17 +121,41 @@ impl LayerCache {
     /// Store a layer's analysis atomically. Failures are returned for the
     /// caller to report as a warning; the analysis itself never depends on it.
     pub fn store(&self, key: &str, lc: &LayerChanges, tags: &[PathTag]) -> Result<()> {
-        let path = self.path(key);
-        let dir = path.parent().expect("entries live in a subdirectory");
-        let io = |e: std::io::Error| Error::io(dir.display().to_string(), e);
-        std::fs::create_dir_all(dir).map_err(io)?;
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".tmp-")
-            .tempfile_in(dir)
-            .map_err(io)?;
-        tmp.write_all(&encode(lc, tags)).map_err(io)?;
-        tmp.persist(&path).map_err(|e| io(e.error))?;
-        Ok(())
+        write_atomic(&self.path(key), &encode(lc, tags))
+    }
+
+    /// The key of a daemon image's export documents: its image ID.
+    pub fn docs_key(image_id: &str) -> String {
+        let mut h = Sha256::new();
+        h.update(env!("CARGO_PKG_VERSION").as_bytes());
+        h.update(FORMAT.to_le_bytes());
+        h.update(b"export-docs\n");
+        h.update(image_id.as_bytes());
+        hex::encode(h.finalize())
+    }
+
+    fn docs_path(&self, key: &str) -> PathBuf {
+        self.dir.join(&key[..2]).join(format!("{key}.docs"))
+    }
+
+    /// The cached export documents under `key`, or `None` (a damaged entry
+    /// is deleted).
+    pub fn load_docs(&self, key: &str) -> Option<ExportDocs> {
+        let path = self.docs_path(key);
+        if std::fs::metadata(&path).ok()?.len() > MAX_ENTRY {
+            return None;
+        }
+        let bytes = std::fs::read(&path).ok()?;
+        let docs = decode_docs(&bytes);
+        if docs.is_none() {
+            let _ = std::fs::remove_file(&path);
+        }
+        docs
+    }
+
+    /// Store export documents atomically (failures are for a warning).
+    pub fn store_docs(&self, key: &str, docs: &ExportDocs) -> Result<()> {
+        write_atomic(&self.docs_path(key), &encode_docs(docs))
     }
 
     /// Entries and their total size.
@@ -118,10 +163,15 @@ impl LayerCache {
         let mut info = CacheInfo {
             dir: self.dir.clone(),
             entries: 0,
+            documents: 0,
             bytes: 0,
         };
-        for (_, len) in self.entries()? {
-            info.entries += 1;
+        for (p, len) in self.entries()? {
+            match p.extension().and_then(|e| e.to_str()) {
+                Some("docs") => info.documents += 1,
+                Some("layer") => info.entries += 1,
+                _ => {} // a stale temporary file
+            }
             info.bytes += len;
         }
         Ok(info)
@@ -132,11 +182,15 @@ impl LayerCache {
         let mut freed = CacheInfo {
             dir: self.dir.clone(),
             entries: 0,
+            documents: 0,
             bytes: 0,
         };
         for (p, len) in self.entries()? {
             std::fs::remove_file(&p).map_err(|e| Error::io(p.display().to_string(), e))?;
-            freed.entries += 1;
+            match p.extension().and_then(|e| e.to_str()) {
+                Some("docs") => freed.documents += 1,
+                _ => freed.entries += 1,
+            }
             freed.bytes += len;
         }
         Ok(freed)
@@ -161,7 +215,10 @@ impl LayerCache {
                 let f = f.map_err(|e| Error::io(sub.path().display().to_string(), e))?;
                 let fname = f.file_name();
                 let fname = fname.to_string_lossy();
-                if fname.ends_with(".layer") || fname.starts_with(".tmp-") {
+                if fname.ends_with(".layer")
+                    || fname.ends_with(".docs")
+                    || fname.starts_with(".tmp-")
+                {
                     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
                     out.push((f.path(), len));
                 }
@@ -171,7 +228,70 @@ impl LayerCache {
     }
 }
 
+/// Write `bytes` to `path` through a temporary file in the same directory
+/// and a rename: readers see the old entry, or none, or the whole new one.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().expect("entries live in a subdirectory");
+    let io = |e: std::io::Error| Error::io(dir.display().to_string(), e);
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(dir)
+        .map_err(io)?;
+    tmp.write_all(bytes).map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
+}
+
 // ---------------------------------------------------------------- encoding
+
+fn encode_docs(d: &ExportDocs) -> Vec<u8> {
+    let mut o = Out(Vec::new());
+    o.0.extend_from_slice(DOCS_MAGIC);
+    o.u64(d.files.len() as u64);
+    for (path, bytes) in &d.files {
+        o.bytes(path.as_bytes());
+        o.bytes(bytes);
+    }
+    o.u64(d.links.len() as u64);
+    for (path, target) in &d.links {
+        o.bytes(path.as_bytes());
+        o.bytes(target.as_bytes());
+    }
+    o.u64(d.others.len() as u64);
+    for path in &d.others {
+        o.bytes(path.as_bytes());
+    }
+    let sum = Sha256::digest(&o.0);
+    o.0.extend_from_slice(&sum);
+    o.0
+}
+
+fn decode_docs(all: &[u8]) -> Option<ExportDocs> {
+    let body_len = all.len().checked_sub(32)?;
+    let (body, sum) = all.split_at(body_len);
+    if Sha256::digest(body).as_slice() != sum {
+        return None;
+    }
+    let mut r = In(body);
+    if r.take(DOCS_MAGIC.len())? != DOCS_MAGIC {
+        return None;
+    }
+    let text = |b: &[u8]| String::from_utf8(b.to_vec()).ok();
+    let mut d = ExportDocs::default();
+    for _ in 0..r.u64()? {
+        let path = text(r.bytes()?)?;
+        d.files.push((path, r.bytes()?.to_vec()));
+    }
+    for _ in 0..r.u64()? {
+        let path = text(r.bytes()?)?;
+        d.links.push((path, text(r.bytes()?)?));
+    }
+    for _ in 0..r.u64()? {
+        d.others.push(text(r.bytes()?)?);
+    }
+    r.0.is_empty().then_some(d)
+}
 
 struct Out(Vec<u8>);
 impl Out {
@@ -470,6 +590,41 @@ mod tests {
             b[i] ^= 0x40;
             assert!(decode(&b, 0).is_none(), "flipped byte {i}");
         }
+    }
+
+    #[test]
+    fn export_docs_round_trip_and_damage() {
+        let t = tempfile::tempdir().unwrap();
+        let c = LayerCache::new(t.path());
+        let docs = ExportDocs {
+            files: vec![
+                ("manifest.json".into(), b"[{}]".to_vec()),
+                ("abc.json".into(), vec![0, 1, 2]),
+            ],
+            links: vec![("blobs/sha256/x".into(), "../../abc.json".into())],
+            others: vec!["0123/layer.tar".into()],
+        };
+        let key = LayerCache::docs_key("sha256:00");
+        assert_ne!(key, LayerCache::docs_key("sha256:01"));
+        assert_eq!(c.load_docs(&key), None);
+        c.store_docs(&key, &docs).unwrap();
+        assert_eq!(c.load_docs(&key), Some(docs.clone()));
+        let i = c.info().unwrap();
+        assert_eq!((i.entries, i.documents), (0, 1));
+        // A flipped byte: refused and deleted.
+        let p = c.docs_path(&key);
+        let mut b = std::fs::read(&p).unwrap();
+        b[20] ^= 1;
+        std::fs::write(&p, &b).unwrap();
+        assert_eq!(c.load_docs(&key), None);
+        assert!(!p.exists());
+        // Trailing bytes inside a valid checksum are refused too.
+        let mut enc = encode_docs(&docs);
+        enc.truncate(enc.len() - 32);
+        enc.push(0);
+        let sum = Sha256::digest(&enc);
+        enc.extend_from_slice(&sum);
+        assert_eq!(decode_docs(&enc), None);
     }
 
     #[test]

@@ -355,6 +355,7 @@ impl CommonArgs {
                     credentials,
                     allow_foreign_layers: self.allow_foreign_layers,
                     allow_private_realm: self.allow_private_realm,
+                    doc_cache: (!self.no_cache).then(|| cache_dir.clone()),
                 },
                 verify,
                 limits: Limits {
@@ -636,13 +637,15 @@ fn run_cache(args: CacheArgs) -> anyhow::Result<()> {
             let i = cache.info()?;
             println!("cache: {}", i.dir.display());
             println!("layers: {}", i.entries);
+            println!("daemon image documents: {}", i.documents);
             println!("size: {} ({} bytes)", human(i.bytes), i.bytes);
         }
         CacheAction::Prune => {
             let f = cache.prune()?;
             println!(
-                "removed {} cached layers, {} ({} bytes), from {}",
+                "removed {} cached layers and {} daemon image documents, {} ({} bytes), from {}",
                 f.entries,
+                f.documents,
                 human(f.bytes),
                 f.bytes,
                 f.dir.display()

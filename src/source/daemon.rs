@@ -24,6 +24,12 @@
 //!    decoding thus costs extra exports only when readers go backwards in
 //!    stream order; memory stays bounded (a few chunks per open stream).
 //!
+//! With the layer cache on, the documents the index pass kept are cached by
+//! image ID ([`crate::cache::ExportDocs`]). The next time the image is read,
+//! a [`CachedStore`] serves them and exports nothing unless a layer has to
+//! be read: an image whose layers are all cached is analysed without any
+//! export.
+//!
 //! Layers in an export are uncompressed, so compressed sizes are unknown —
 //! unless the image has a RepoDigest whose registry answers with a manifest
 //! for this very config; then the registry's layer sizes are reported.
@@ -32,6 +38,7 @@ use super::docs::MAX_DOC;
 use super::registry;
 use super::store::{clean_rel_path, Store};
 use super::{resolve, Image, ResolveOptions, SourceKind};
+use crate::cache::{ExportDocs, LayerCache};
 use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::layer::tarstream::{Kind, ReadSkip, TarReader};
@@ -40,7 +47,7 @@ use futures_util::StreamExt;
 use std::collections::{HashMap, HashSet};
 use std::io::{self, BufReader, Cursor, Read};
 use std::sync::mpsc::{sync_channel, Receiver};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 /// Most bytes of small documents kept from the index pass.
@@ -431,18 +438,119 @@ impl DaemonStore {
     }
 
     fn lookup(&self, path: &str) -> Result<Option<usize>> {
-        let mut p = clean_rel_path(path, &self.name)?;
-        for _ in 0..=8 {
-            match self.nodes.get(&p) {
-                None => return Ok(None),
-                Some(Node::File(k)) => return Ok(Some(*k)),
-                Some(Node::Link(t)) => p = clean_rel_path(t, &self.name)?,
+        let p = follow_links(&self.name, path, |p| match self.nodes.get(p) {
+            Some(Node::Link(t)) => Some(t),
+            _ => None,
+        })?;
+        Ok(match self.nodes.get(&p) {
+            Some(Node::File(k)) => Some(*k),
+            _ => None,
+        })
+    }
+
+    /// The small documents this store kept, for the cache.
+    fn export_docs(&self) -> ExportDocs {
+        let mut d = ExportDocs::default();
+        for (path, node) in &self.nodes {
+            match node {
+                Node::File(k) => match self.docs.get(k) {
+                    Some(b) => d.files.push((path.clone(), b.to_vec())),
+                    None => d.others.push(path.clone()),
+                },
+                Node::Link(t) => d.links.push((path.clone(), t.clone())),
             }
         }
-        Err(Error::malformed(
-            format!("{}: {path}", self.name),
-            "symlink chain longer than 8 hops (cycle?)",
-        ))
+        d.files.sort();
+        d.links.sort();
+        d.others.sort();
+        d
+    }
+}
+
+/// `path` cleaned, with symlinks (`link_of`) followed, at most 8 hops.
+fn follow_links<'a>(
+    name: &str,
+    path: &str,
+    link_of: impl Fn(&str) -> Option<&'a String>,
+) -> Result<String> {
+    let mut p = clean_rel_path(path, name)?;
+    for _ in 0..=8 {
+        match link_of(&p) {
+            None => return Ok(p),
+            Some(t) => p = clean_rel_path(t, name)?,
+        }
+    }
+    Err(Error::malformed(
+        format!("{name}: {path}"),
+        "symlink chain longer than 8 hops (cycle?)",
+    ))
+}
+
+/// A daemon image whose export documents came from the cache: they are
+/// served from memory, and the index pass (an export) runs only when
+/// something else is opened — a layer that is not cached.
+struct CachedStore {
+    name: String,
+    files: HashMap<String, Arc<Vec<u8>>>,
+    links: HashMap<String, String>,
+    /// Files of the export that are not in `files` (layers, big documents).
+    others: HashSet<String>,
+    exporter: Exporter,
+    ins: Inspected,
+    full: OnceLock<std::result::Result<DaemonStore, String>>,
+}
+
+impl CachedStore {
+    fn new(name: &str, docs: ExportDocs, exporter: Exporter, ins: &Inspected) -> CachedStore {
+        CachedStore {
+            name: name.to_string(),
+            files: docs
+                .files
+                .into_iter()
+                .map(|(p, b)| (p, Arc::new(b)))
+                .collect(),
+            links: docs.links.into_iter().collect(),
+            others: docs.others.into_iter().collect(),
+            exporter,
+            ins: ins.clone(),
+            full: OnceLock::new(),
+        }
+    }
+
+    /// The store of a real index pass, made on first use.
+    fn full(&self) -> Result<&DaemonStore> {
+        self.full
+            .get_or_init(|| {
+                DaemonStore::index(self.name.clone(), self.exporter.clone(), &self.ins).map_err(
+                    |e| match e {
+                        Error::Daemon { reason, .. } => reason,
+                        other => other.to_string(),
+                    },
+                )
+            })
+            .as_ref()
+            .map_err(|reason| daemon_err(reason.clone()))
+    }
+}
+
+impl Store for CachedStore {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn stream_position(&self, path: &str) -> Option<u64> {
+        self.full().ok()?.stream_position(path)
+    }
+    fn open(&self, path: &str) -> Result<Option<(Box<dyn Read + Send>, u64)>> {
+        let p = follow_links(&self.name, path, |p| self.links.get(p))?;
+        if let Some(d) = self.files.get(&p) {
+            let b = d.to_vec();
+            let n = b.len() as u64;
+            return Ok(Some((Box::new(Cursor::new(b)), n)));
+        }
+        if !self.others.contains(&p) {
+            return Ok(None); // not in the export at all
+        }
+        self.full()?.open(path)
     }
 }
 
@@ -513,20 +621,42 @@ pub fn open_found(name: &str, ins: &Inspected, opts: &ResolveOptions) -> Result<
 
 /// Resolve an image from a re-readable export stream (the index pass, then
 /// layers streamed from the pool). `ins` is what the daemon said about it.
+/// With `opts.doc_cache`, documents cached for this image ID are used
+/// instead of an index pass (a cached entry that does not resolve to this
+/// image is ignored), and the documents of a new index pass are cached.
 pub fn open_export(
     display: &str,
     exporter: Exporter,
     ins: &Inspected,
     opts: &ResolveOptions,
 ) -> Result<Image> {
+    let cache = opts.doc_cache.as_deref().map(LayerCache::new);
+    let key = LayerCache::docs_key(ins.id.as_str());
+    if let Some(docs) = cache.as_ref().and_then(|c| c.load_docs(&key)) {
+        let store = CachedStore::new(display, docs, exporter.clone(), ins);
+        if let Ok(image) = resolve_export(Arc::new(store), display, ins, opts) {
+            return Ok(image);
+        }
+    }
     let store = DaemonStore::index(display.to_string(), exporter, ins)?;
-    let mut image = resolve::resolve(
-        Arc::new(store),
-        SourceKind::DockerArchive,
-        None,
-        opts,
-        display,
-    )?;
+    let docs = cache.as_ref().map(|_| store.export_docs());
+    let mut image = resolve_export(Arc::new(store), display, ins, opts)?;
+    if let (Some(c), Some(docs)) = (&cache, docs) {
+        if let Err(e) = c.store_docs(&key, &docs) {
+            image.warnings.push(format!("layer cache not written: {e}"));
+        }
+    }
+    Ok(image)
+}
+
+/// Resolve the export's documents and check they are of image `ins.id`.
+fn resolve_export(
+    store: Arc<dyn Store>,
+    display: &str,
+    ins: &Inspected,
+    opts: &ResolveOptions,
+) -> Result<Image> {
+    let mut image = resolve::resolve(store, SourceKind::DockerArchive, None, opts, display)?;
     image.source = SourceKind::DockerDaemon;
     if image.config_digest != ins.id {
         return Err(daemon_err(format!(

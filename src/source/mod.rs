@@ -163,6 +163,9 @@ pub struct ResolveOptions {
     /// or loopback address when the registry itself is public
     /// (`--allow-private-realm`). See docs/SECURITY.md.
     pub allow_private_realm: bool,
+    /// Cache directory for a daemon image's export documents (with the
+    /// layer cache; `None` under `--no-cache`). See `daemon.rs`.
+    pub doc_cache: Option<PathBuf>,
 }
 
 /// A resolved image: documents parsed and verified, layers ready to open.

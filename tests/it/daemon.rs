@@ -129,6 +129,42 @@ fn daemon_without_repo_digest_has_unknown_compressed_sizes() {
     );
     docker(&["load", "-q", "-i", archive.to_str().unwrap()]);
     let a = analyze_json(&format!("docker-daemon:{tag}"), &[]);
+    // With the layer cache: the first run fills it (layers and the export's
+    // documents), the second reads the image from it alone (no export; the
+    // count of exports is asserted in `no_export_when_every_layer_is_cached`)
+    // and reports the same analysis.
+    let cache = tempfile::tempdir().unwrap();
+    let cached_run = || {
+        let out = crate::common::imgaudit()
+            .env("IMGAUDIT_NO_CACHE", "0")
+            .args([
+                "analyze",
+                &format!("docker-daemon:{tag}"),
+                "--format",
+                "json",
+            ])
+            .arg("--cache-dir")
+            .arg(cache.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let cold = cached_run();
+    let warm = cached_run();
+    assert_eq!(normalised(&cold), normalised(&a));
+    assert_eq!(warm, cold);
+    let info = crate::common::imgaudit()
+        .args(["cache", "info", "--cache-dir"])
+        .arg(cache.path())
+        .output()
+        .unwrap();
+    let info = String::from_utf8_lossy(&info.stdout);
+    assert!(info.contains("daemon image documents: 1"), "{info}");
     let layout = analyze_json(&accounting_oci(dir).oci, &[]);
     docker(&["rmi", &tag]);
     let mut a_norm = without_compressed(&a);
@@ -301,4 +337,108 @@ fn export_streams_of_every_docker_save_shape() {
             );
         }
     }
+}
+
+/// With the layer cache, a daemon image whose layers are all cached is
+/// analysed without exporting it: the export documents are cached by image
+/// ID. One missing layer entry costs an index pass and that layer's read,
+/// nothing more, and every run gives the same analysis.
+#[test]
+fn no_export_when_every_layer_is_cached() {
+    use imgaudit::digest::Digest;
+    use imgaudit::source::daemon::{open_export, Exporter, Inspected};
+    use imgaudit::source::ResolveOptions;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let Some(dir) = accounting_fixtures() else {
+        return;
+    };
+    for shape in ["docker-legacy.tar", "docker25.tar"] {
+        let path = dir.join(shape);
+        let a = analyze_json(path.to_str().unwrap(), &[]);
+        let layers = a["layers"].as_array().unwrap();
+        let ins = Inspected {
+            id: Digest::parse(a["image"]["config_digest"].as_str().unwrap(), "t").unwrap(),
+            diff_ids: layers
+                .iter()
+                .map(|l| Digest::parse(l["diff_id"].as_str().unwrap(), "t").unwrap())
+                .collect(),
+            repo_digests: Vec::new(),
+            platform: "linux/amd64".into(),
+        };
+        let cache = tempfile::tempdir().unwrap();
+        let exports = Arc::new(AtomicUsize::new(0));
+        let run = || {
+            let (p, o) = (path.clone(), exports.clone());
+            let exporter: Exporter = Arc::new(move || {
+                o.fetch_add(1, Ordering::SeqCst);
+                Ok(Box::new(std::fs::File::open(&p)?) as Box<dyn std::io::Read + Send>)
+            });
+            let resolve = ResolveOptions {
+                doc_cache: Some(cache.path().to_path_buf()),
+                ..Default::default()
+            };
+            let before = exports.load(Ordering::SeqCst);
+            let image = open_export(&format!("test:{shape}"), exporter, &ins, &resolve)
+                .unwrap_or_else(|e| panic!("{shape}: {e}"));
+            let opts = imgaudit::AnalyzeOptions {
+                resolve,
+                layer_cache: Some(cache.path().to_path_buf()),
+                jobs: Some(2),
+                ..Default::default()
+            };
+            let rules = imgaudit::classify::Rules::load(&[]).unwrap();
+            let analysis =
+                imgaudit::run::analyze_image(&image, &rules, &opts, &imgaudit::run::NoProgress)
+                    .unwrap_or_else(|e| panic!("{shape}: {e}"));
+            let v = serde_json::to_value(&analysis).unwrap();
+            (v, exports.load(Ordering::SeqCst) - before)
+        };
+        let (cold, n) = run();
+        assert!(n >= 2, "{shape}: cold run made {n} exports");
+        let (warm, n) = run();
+        assert_eq!(n, 0, "{shape}: warm run exported the image");
+        assert_eq!(warm, cold, "{shape}: warm analysis differs");
+        // Drop one layer's entry: one index pass plus that layer's read.
+        let layer_entry = walk_files(cache.path())
+            .into_iter()
+            .find(|p| p.extension().is_some_and(|e| e == "layer"))
+            .expect("a cached layer");
+        std::fs::remove_file(layer_entry).unwrap();
+        let (again, n) = run();
+        assert!((1..=2).contains(&n), "{shape}: {n} exports for one layer");
+        assert_eq!(
+            again, cold,
+            "{shape}: analysis after a partial cache differs"
+        );
+        // A damaged documents entry is ignored: the image is exported again.
+        for p in walk_files(cache.path()) {
+            if p.extension().is_some_and(|e| e == "docs") {
+                let mut b = std::fs::read(&p).unwrap();
+                b[30] ^= 0xff;
+                std::fs::write(&p, b).unwrap();
+            }
+        }
+        let (rebuilt, n) = run();
+        assert_eq!(
+            n, 1,
+            "{shape}: damaged docs entry should cost one index pass"
+        );
+        assert_eq!(rebuilt, cold);
+        assert_eq!(run().1, 0, "{shape}: the docs entry was not rewritten");
+    }
+}
+
+/// Every file under `dir`, recursively.
+fn walk_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk_files(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
 }

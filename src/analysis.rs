@@ -189,7 +189,14 @@ pub fn build(
                 if depth > detail.depth {
                     break;
                 }
-                *dirs.entry(f.path[..i].to_vec()).or_default() += f.bytes;
+                // Most files land in a directory seen before: look up by
+                // slice and allocate the key only for a new directory.
+                match dirs.get_mut(&f.path[..i]) {
+                    Some(b) => *b += f.bytes,
+                    None => {
+                        dirs.insert(f.path[..i].to_vec(), f.bytes);
+                    }
+                }
             }
         }
     });

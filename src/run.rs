@@ -84,12 +84,6 @@ pub fn analyze_image(
     progress: &dyn Progress,
 ) -> Result<Analysis> {
     let n = image.layers.len();
-    let stack = Mutex::new(Stack {
-        tree: Tree::new(),
-        next: 0,
-        ready: (0..n).map(|_| None).collect(),
-        applied: Vec::with_capacity(n),
-    });
     let cache = opts.layer_cache.as_deref().map(LayerCache::new);
     let keys: Vec<Option<String>> = image
         .layers
@@ -114,40 +108,65 @@ pub fn analyze_image(
     };
     // On the worker that decoded it (or loaded it from the cache), each
     // layer gets its path-rule tags (package rules need the final package
-    // index and come later), then is stacked as soon as every layer below it
-    // is: most of the stacking overlaps the decoding of the other layers.
-    for_each_layer(image, opts, progress, &cached, |i, reader, advance| {
-        let key = keys[i].as_deref();
-        let hit = match (&cache, key, &reader) {
-            (Some(c), Some(k), None) => c.load(k, i),
-            _ => None,
-        };
-        let (lc, tags) = match hit {
-            Some(hit) => hit,
-            None => {
-                let reader = match reader {
-                    Some(r) => r,
-                    None => image.open_layer(i)?.0, // a damaged cache entry
+    // index and come later), then goes to the stacker thread, which stacks
+    // it as soon as every layer below it is. A small lower layer decoded late
+    // releases a backlog of stacking; on its own thread that backlog fills
+    // the time a decode worker would otherwise sit idle at the end, instead
+    // of holding up the worker that finished the small layer.
+    let decode_all =
+        |to_stacker: std::sync::mpsc::Sender<(usize, (LayerChanges, Vec<PathTag>))>| {
+            for_each_layer(image, opts, progress, &cached, |i, reader, advance| {
+                let key = keys[i].as_deref();
+                let hit = match (&cache, key, &reader) {
+                    (Some(c), Some(k), None) => c.load(k, i),
+                    _ => None,
                 };
-                let lc = read(image, i, reader, opts, advance)?;
-                let tags = tag(&lc);
-                // Only bytes whose digest was checked are remembered by it.
-                if let (Some(c), Some(k), true) = (&cache, key, opts.verify != Verify::None) {
-                    if let Err(e) = c.store(k, &lc, &tags) {
-                        lock(&cache_warnings).push(format!("layer cache not written: {e}"));
+                let (lc, tags) = match hit {
+                    Some(hit) => hit,
+                    None => {
+                        let reader = match reader {
+                            Some(r) => r,
+                            None => image.open_layer(i)?.0, // a damaged cache entry
+                        };
+                        let lc = read(image, i, reader, opts, advance)?;
+                        let tags = tag(&lc);
+                        // Only bytes whose digest was checked are remembered by it.
+                        if let (Some(c), Some(k), true) = (&cache, key, opts.verify != Verify::None)
+                        {
+                            if let Err(e) = c.store(k, &lc, &tags) {
+                                lock(&cache_warnings).push(format!("layer cache not written: {e}"));
+                            }
+                        }
+                        (lc, tags)
                     }
-                }
-                (lc, tags)
-            }
+                };
+                // The stacker outlives every sender (the scope below).
+                let _ = to_stacker.send((i, (lc, tags)));
+                Ok(())
+            })
         };
-        let mut s = lock(&stack);
-        s.ready[i] = Some((lc, tags));
-        s.stack_ready();
-        Ok(())
-    })?;
+    let (to_stacker, stacker_rx) = std::sync::mpsc::channel();
+    let (decoded, stacked) = std::thread::scope(|scope| {
+        let stacker = scope.spawn(move || {
+            let mut stack = Stack {
+                tree: Tree::new(),
+                next: 0,
+                ready: (0..n).map(|_| None).collect(),
+                applied: Vec::with_capacity(n),
+            };
+            for (i, layer) in stacker_rx {
+                stack.ready[i] = Some(layer);
+                stack.stack_ready();
+            }
+            stack
+        });
+        let decoded = decode_all(to_stacker);
+        (decoded, stacker.join())
+    });
+    decoded?;
     let Stack {
         tree, mut applied, ..
-    } = stack.into_inner().unwrap_or_else(|e| e.into_inner());
+    } = stacked.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
     // Cache trouble is reported with the first layer's warnings.
     let cache_warnings = cache_warnings
         .into_inner()

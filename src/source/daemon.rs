@@ -491,7 +491,7 @@ fn follow_links<'a>(
 /// something else is opened — a layer that is not cached.
 struct CachedStore {
     name: String,
-    files: HashMap<String, Arc<Vec<u8>>>,
+    files: HashMap<String, Vec<u8>>,
     links: HashMap<String, String>,
     /// Files of the export that are not in `files` (layers, big documents).
     others: HashSet<String>,
@@ -504,11 +504,7 @@ impl CachedStore {
     fn new(name: &str, docs: ExportDocs, exporter: Exporter, ins: &Inspected) -> CachedStore {
         CachedStore {
             name: name.to_string(),
-            files: docs
-                .files
-                .into_iter()
-                .map(|(p, b)| (p, Arc::new(b)))
-                .collect(),
+            files: docs.files.into_iter().collect(),
             links: docs.links.into_iter().collect(),
             others: docs.others.into_iter().collect(),
             exporter,
@@ -543,9 +539,8 @@ impl Store for CachedStore {
     fn open(&self, path: &str) -> Result<Option<(Box<dyn Read + Send>, u64)>> {
         let p = follow_links(&self.name, path, |p| self.links.get(p))?;
         if let Some(d) = self.files.get(&p) {
-            let b = d.to_vec();
-            let n = b.len() as u64;
-            return Ok(Some((Box::new(Cursor::new(b)), n)));
+            let n = d.len() as u64;
+            return Ok(Some((Box::new(Cursor::new(d.clone())), n)));
         }
         if !self.others.contains(&p) {
             return Ok(None); // not in the export at all

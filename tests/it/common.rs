@@ -141,3 +141,17 @@ pub fn have_daemon(test: &str) -> bool {
     eprintln!("SKIP {test}: no Docker daemon answers (start dockerd, or set DOCKER_HOST)");
     false
 }
+
+/// Every file under `dir`, recursively.
+pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

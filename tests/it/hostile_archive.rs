@@ -388,7 +388,7 @@ fn archive_without_directory_entries() {
     std::fs::create_dir(&dir).unwrap();
     Img::new().gz(layer()).write(&dir, |_, _| {});
     let mut members = Vec::new();
-    for e in walk(&dir) {
+    for e in crate::common::files_under(&dir) {
         let rel = e.strip_prefix(&dir).unwrap().to_string_lossy().into_owned();
         members.push((rel, M::File(std::fs::read(&e).unwrap())));
     }
@@ -403,17 +403,4 @@ fn archive_without_directory_entries() {
     write_archive(&q, &[("blobs", M::Dir), ("blobs/sha256", M::Dir)]);
     let err = analyze_err(q.to_str().unwrap(), &[]);
     assert!(err.contains("neither manifest.json"), "{err}");
-}
-
-fn walk(d: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(d).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }

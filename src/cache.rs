@@ -103,19 +103,7 @@ impl LayerCache {
     /// The cached analysis of layer `index`, or `None` when absent or
     /// unreadable (a damaged entry is deleted so the next run rebuilds it).
     pub fn load(&self, key: &str, index: usize) -> Option<(LayerChanges, Vec<PathTag>)> {
-        let path = self.path(key);
-        let len = std::fs::metadata(&path).ok()?.len();
-        if len > MAX_ENTRY {
-            return None;
-        }
-        let bytes = std::fs::read(&path).ok()?;
-        match decode(&bytes, index) {
-            Some(v) => Some(v),
-            None => {
-                let _ = std::fs::remove_file(&path);
-                None
-            }
-        }
+        read_entry(&self.path(key), |bytes| decode(bytes, index))
     }
 
     /// Store a layer's analysis atomically. Failures are returned for the
@@ -141,16 +129,7 @@ impl LayerCache {
     /// The cached export documents under `key`, or `None` (a damaged entry
     /// is deleted).
     pub fn load_docs(&self, key: &str) -> Option<ExportDocs> {
-        let path = self.docs_path(key);
-        if std::fs::metadata(&path).ok()?.len() > MAX_ENTRY {
-            return None;
-        }
-        let bytes = std::fs::read(&path).ok()?;
-        let docs = decode_docs(&bytes);
-        if docs.is_none() {
-            let _ = std::fs::remove_file(&path);
-        }
-        docs
+        read_entry(&self.docs_path(key), decode_docs)
     }
 
     /// Store export documents atomically (failures are for a warning).
@@ -228,6 +207,20 @@ impl LayerCache {
     }
 }
 
+/// Read and decode the entry at `path`: `None` when absent, too large or
+/// unreadable; an entry that does not decode is deleted so it is rebuilt.
+fn read_entry<T>(path: &Path, decode: impl FnOnce(&[u8]) -> Option<T>) -> Option<T> {
+    if std::fs::metadata(path).ok()?.len() > MAX_ENTRY {
+        return None;
+    }
+    let bytes = std::fs::read(path).ok()?;
+    let value = decode(&bytes);
+    if value.is_none() {
+        let _ = std::fs::remove_file(path);
+    }
+    value
+}
+
 /// Write `bytes` to `path` through a temporary file in the same directory
 /// and a rename: readers see the old entry, or none, or the whole new one.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -268,15 +261,7 @@ fn encode_docs(d: &ExportDocs) -> Vec<u8> {
 }
 
 fn decode_docs(all: &[u8]) -> Option<ExportDocs> {
-    let body_len = all.len().checked_sub(32)?;
-    let (body, sum) = all.split_at(body_len);
-    if Sha256::digest(body).as_slice() != sum {
-        return None;
-    }
-    let mut r = In(body);
-    if r.take(DOCS_MAGIC.len())? != DOCS_MAGIC {
-        return None;
-    }
+    let mut r = In::open(all, DOCS_MAGIC)?;
     let text = |b: &[u8]| String::from_utf8(b.to_vec()).ok();
     let mut d = ExportDocs::default();
     for _ in 0..r.u64()? {
@@ -383,6 +368,17 @@ fn encode(lc: &LayerChanges, tags: &[PathTag]) -> Vec<u8> {
 
 struct In<'a>(&'a [u8]);
 impl<'a> In<'a> {
+    /// The body of an entry after `magic`, if the sha256 trailer checks out
+    /// and the magic matches.
+    fn open(all: &'a [u8], magic: &[u8; 16]) -> Option<In<'a>> {
+        let body_len = all.len().checked_sub(32)?;
+        let (body, sum) = all.split_at(body_len);
+        if Sha256::digest(body).as_slice() != sum {
+            return None;
+        }
+        let mut r = In(body);
+        (r.take(magic.len())? == magic).then_some(r)
+    }
     fn take(&mut self, n: usize) -> Option<&'a [u8]> {
         if self.0.len() < n {
             return None;
@@ -409,15 +405,7 @@ impl<'a> In<'a> {
 }
 
 fn decode(all: &[u8], index: usize) -> Option<(LayerChanges, Vec<PathTag>)> {
-    let body_len = all.len().checked_sub(32)?;
-    let (body, sum) = all.split_at(body_len);
-    if Sha256::digest(body).as_slice() != sum {
-        return None;
-    }
-    let mut r = In(body);
-    if r.take(MAGIC.len())? != MAGIC {
-        return None;
-    }
+    let mut r = In::open(all, MAGIC)?;
     let stored_bytes = r.u64()?;
     let tar_bytes = r.u64()?;
     let compression = match r.u8()? {

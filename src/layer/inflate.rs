@@ -45,14 +45,6 @@ impl Inflater {
             other => other,
         }
     }
-
-    /// The name used on the command line and in reports.
-    pub fn name(self) -> &'static str {
-        match self.resolved() {
-            Inflater::Isal => "isal",
-            _ => "zlib-rs",
-        }
-    }
 }
 
 /// A gzip decoder over a reader, started from a `BufReader` that may
@@ -193,8 +185,9 @@ mod isal {
         state: State,
         /// The next bytes are a member's header (or the end of the stream).
         at_member_start: bool,
-        /// Members whose header has been read.
-        members: u64,
+        /// At least one member has been read (so the end of input may
+        /// follow).
+        after_member: bool,
         /// The stream ended cleanly after a member.
         done: bool,
     }
@@ -325,7 +318,7 @@ mod isal {
                 },
                 state: State::new(),
                 at_member_start: true,
-                members: 0,
+                after_member: false,
                 done: false,
             }
         }
@@ -347,12 +340,12 @@ mod isal {
             let out_len = out.len().min(u32::MAX as usize);
             loop {
                 if self.at_member_start {
-                    if self.members > 0 && self.inner.fill_buf()?.is_empty() {
+                    if self.after_member && self.inner.fill_buf()?.is_empty() {
                         self.done = true;
                         return Ok(0);
                     }
                     read_header(&mut self.inner)?;
-                    self.members += 1;
+                    self.after_member = true;
                     self.at_member_start = false;
                     // SAFETY: a valid, exclusively borrowed state. Reset
                     // keeps `crc_flag`.
@@ -518,11 +511,11 @@ mod tests {
     #[test]
     fn auto_is_isal_when_built() {
         assert_eq!(
-            Inflater::Auto.name(),
+            Inflater::Auto.resolved(),
             if Inflater::ISAL_BUILT {
-                "isal"
+                Inflater::Isal
             } else {
-                "zlib-rs"
+                Inflater::ZlibRs
             }
         );
     }

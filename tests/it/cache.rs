@@ -8,7 +8,7 @@ use crate::layout::{oci, tar, Img, E};
 use std::path::Path;
 
 /// `analyze --format json` with the layer cache in `cache`.
-fn analyze_cached(image: &str, cache: &Path, extra: &[&str]) -> std::process::Output {
+pub(crate) fn analyze_cached(image: &str, cache: &Path, extra: &[&str]) -> std::process::Output {
     imgaudit()
         .env_remove("IMGAUDIT_NO_CACHE")
         .args(["analyze", image, "--format", "json", "-q", "--cache-dir"])
@@ -18,7 +18,7 @@ fn analyze_cached(image: &str, cache: &Path, extra: &[&str]) -> std::process::Ou
         .unwrap()
 }
 
-fn ok_json(out: &std::process::Output) -> serde_json::Value {
+pub(crate) fn ok_json(out: &std::process::Output) -> serde_json::Value {
     assert!(
         out.status.success(),
         "{}",
@@ -44,13 +44,7 @@ fn cache_entries(cache: &Path) -> u64 {
 }
 
 fn entry_files(cache: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for sub in std::fs::read_dir(cache.join("layers")).unwrap() {
-        for f in std::fs::read_dir(sub.unwrap().path()).unwrap() {
-            out.push(f.unwrap().path());
-        }
-    }
-    out
+    crate::common::files_under(&cache.join("layers"))
 }
 
 #[test]

@@ -169,24 +169,8 @@ fn daemon_without_repo_digest_has_unknown_compressed_sizes() {
     // and reports the same analysis.
     let cache = tempfile::tempdir().unwrap();
     let cached_run = || {
-        let out = crate::common::imgaudit()
-            .env("IMGAUDIT_NO_CACHE", "0")
-            .args([
-                "analyze",
-                &format!("docker-daemon:{tag}"),
-                "--format",
-                "json",
-            ])
-            .arg("--cache-dir")
-            .arg(cache.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+        let image = format!("docker-daemon:{tag}");
+        crate::cache::ok_json(&crate::cache::analyze_cached(&image, cache.path(), &[]))
     };
     let cold = cached_run();
     let warm = cached_run();

@@ -12,6 +12,7 @@ mod demo;
 mod diff;
 mod dive_compat;
 mod errors;
+mod first_hour;
 mod hostile_archive;
 mod hostile_blobs;
 mod hostile_changesets;

@@ -17,6 +17,10 @@ pub enum Error {
     NotFound(PathBuf),
     #[error("{path}: not a container image ({reason})")]
     NotAnImage { path: String, reason: String },
+    /// An archive that ends before its last member does (a cut download or
+    /// copy): says what is missing.
+    #[error("{path}: truncated archive: {missing}")]
+    Truncated { path: String, missing: String },
     #[error("unsupported image reference {reference:?}: {reason}")]
     BadReference { reference: String, reason: String },
     #[error("{what}: {reason}")]

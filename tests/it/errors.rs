@@ -50,7 +50,16 @@ fn truncated_archive() {
     std::fs::write(&archive, &bytes[..bytes.len() / 2]).unwrap();
     let err = analyze_err(archive.to_str().unwrap(), &[]);
     assert!(
-        err.contains("img.tar") && err.contains("truncated"),
+        err.contains("img.tar") && err.contains("truncated archive") && err.contains("short"),
+        "{err}"
+    );
+    // Truncated, not "not a container image": the file was one until cut.
+    assert!(!err.contains("not a container image"), "{err}");
+    // Cut inside a tar header, too.
+    std::fs::write(&archive, &bytes[..700]).unwrap();
+    let err = analyze_err(archive.to_str().unwrap(), &[]);
+    assert!(
+        err.contains("truncated archive") && err.contains("inside a tar header"),
         "{err}"
     );
 }

@@ -17,6 +17,7 @@ mod hostile_blobs;
 mod hostile_changesets;
 mod hostile_fixtures;
 mod hostile_metadata;
+mod hostile_names;
 mod hostile_parsers;
 mod hostile_registry;
 mod hostile_seeds;

@@ -16,7 +16,9 @@ use crate::budget::CheckReport;
 use crate::diff::Diff;
 use crate::summary::Summary;
 use crate::units::{human, shorten};
-use comfy_table::{presets::UTF8_FULL_CONDENSED, CellAlignment, ContentArrangement};
+use comfy_table::{
+    presets::UTF8_FULL_CONDENSED, CellAlignment, ColumnConstraint, ContentArrangement, Width,
+};
 use std::io::{self, Write};
 
 /// Widest a one-line text column is shown when there is room.
@@ -39,6 +41,19 @@ fn line_text(line: &Line) -> String {
         .collect()
 }
 
+/// Columns at most this wide (figures, IDs, words) never wrap.
+const NO_WRAP: usize = 16;
+
+/// Characters the widest cell (or the title) of column `i` takes.
+fn column_width(t: &Table, i: usize, limit: usize) -> usize {
+    t.rows
+        .iter()
+        .map(|r| cell_text(&r.cells[i], limit).chars().count())
+        .chain([t.columns[i].title.chars().count()])
+        .max()
+        .unwrap_or(0)
+}
+
 /// Draw `t` within `width` (if any): drop optional columns, then cut
 /// shortenable ones, then let comfy-table wrap what is still too wide.
 pub fn draw(t: &Table, width: Option<usize>) -> String {
@@ -56,18 +71,11 @@ pub fn draw(t: &Table, width: Option<usize>) -> String {
         })
         .collect();
     let widths = |keep: &[bool], limit: &[usize]| -> usize {
-        let mut total = 1;
-        for (i, c) in t.columns.iter().enumerate().filter(|(i, _)| keep[*i]) {
-            let w = t
-                .rows
-                .iter()
-                .map(|r| cell_text(&r.cells[i], limit[i]).chars().count())
-                .chain([c.title.chars().count()])
-                .max()
-                .unwrap_or(0);
-            total += w + 3;
-        }
-        total
+        (0..n)
+            .filter(|&i| keep[i])
+            .map(|i| column_width(t, i, limit[i]) + 3)
+            .sum::<usize>()
+            + 1
     };
     let mut dropped = Vec::new();
     if let Some(width) = width {
@@ -109,10 +117,16 @@ pub fn draw(t: &Table, width: Option<usize>) -> String {
         );
     }
     for (k, &i) in shown.iter().enumerate() {
+        let Some(col) = ct.column_mut(k) else {
+            continue;
+        };
         if t.columns[i].align == Align::Right {
-            if let Some(col) = ct.column_mut(k) {
-                col.set_cell_alignment(CellAlignment::Right);
-            }
+            col.set_cell_alignment(CellAlignment::Right);
+        }
+        // Figures, IDs and short words never wrap; long text may.
+        let w = column_width(t, i, limit[i]);
+        if width.is_some() && t.columns[i].fit == Fit::Keep && w <= NO_WRAP {
+            col.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(w as u16 + 2)));
         }
     }
     let mut out = ct.to_string();

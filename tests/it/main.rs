@@ -25,6 +25,7 @@ mod hostile_tar;
 mod html;
 mod layout;
 mod registry;
+mod report_layout;
 mod reports;
 mod services;
 mod shapes;

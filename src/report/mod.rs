@@ -47,6 +47,25 @@ pub struct RenderOptions {
     pub width: Option<usize>,
 }
 
+impl RenderOptions {
+    /// The options for a report written to standard output: the terminal's
+    /// width when standard output is a terminal, else none. `wide` (the
+    /// `--wide` flag) asks for every column whatever the terminal.
+    pub fn for_stdout(wide: bool) -> RenderOptions {
+        RenderOptions {
+            width: if wide { None } else { terminal_width() },
+        }
+    }
+}
+
+/// The width of the terminal standard output is, if it is one.
+pub fn terminal_width() -> Option<usize> {
+    comfy_table::Table::new()
+        .width()
+        .map(usize::from)
+        .filter(|&w| w > 0)
+}
+
 /// Render `a` in `format` to `w` (the HTML report has no treemap).
 pub fn render(a: &Analysis, format: Format, w: &mut dyn Write) -> io::Result<()> {
     render_analysis(a, None, format, w)

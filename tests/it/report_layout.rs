@@ -83,16 +83,25 @@ fn tables_fit_the_terminal_width_or_take_their_full_width() {
         for l in &a.layers {
             assert!(narrow.contains(&l.diff_id.as_str()[7..19]), "{narrow}");
         }
+        if width == 80 {
+            insta::assert_snapshot!("demo_table_80", narrow.replace(&demo(), "demo-oci.tar"));
+        }
     }
 }
 
 #[test]
 fn a_failed_image_is_a_row_and_a_message_in_every_format() {
     let a = demo_analysis();
+    // A reference of fixed length keeps the snapshots' widths the same on
+    // every machine.
+    let mut row = SummaryRow::of(&a);
+    if let SummaryRow::Image(r) = &mut row {
+        r.reference = "demo-oci.tar".into();
+    }
     let s = Summary {
         by_platform: false,
         rows: vec![
-            SummaryRow::of(&a),
+            row,
             SummaryRow::failed(
                 "docker://registry.invalid/app:1",
                 "cannot reach the registry: connection refused",
@@ -124,6 +133,12 @@ fn a_failed_image_is_a_row_and_a_message_in_every_format() {
             .find(|l| l.contains("registry.invalid/app:1") && l.contains("failed"))
             .unwrap_or_else(|| panic!("{f:?}: no failed row: {text}"));
         assert!(!row.contains("connection refused"), "{f:?}: {row}");
+    }
+    for (f, name) in [
+        (Format::Table, "summary_failed_table"),
+        (Format::Markdown, "summary_failed_markdown"),
+    ] {
+        insta::assert_snapshot!(name, render(f));
     }
     let md = render(Format::Markdown);
     assert!(md.starts_with("### imgaudit: 2 images, 1 failed"), "{md}");

@@ -289,7 +289,13 @@ fn notes(out: &mut String, n: &Notes) {
     out.push_str("</ul>\n");
 }
 
-fn analysis_body(out: &mut String, a: &Analysis, tree: Option<&DirTree>, side: &str) {
+fn analysis_body(
+    out: &mut String,
+    a: &Analysis,
+    s: &sections::AnalysisSections,
+    tree: Option<&DirTree>,
+    side: &str,
+) {
     let p = if side.is_empty() {
         String::new()
     } else {
@@ -333,7 +339,6 @@ fn analysis_body(out: &mut String, a: &Analysis, tree: Option<&DirTree>, side: &
     treemap(out, &format!("{p}tree-data"), tree);
     out.push_str("<h2>Layers</h2>\n");
     layer_bars(out, a);
-    let s = sections::analysis(a);
     table(out, &s.layers);
     out.push_str("<h2>Savings breakdown</h2>\n");
     match (&a.savings, &s.savings) {
@@ -372,8 +377,9 @@ pub fn render(a: &Analysis, tree: Option<&DirTree>, w: &mut dyn Write) -> io::Re
         esc(a.image.config_digest.short()),
         esc(a.tool.version)
     );
-    analysis_body(&mut out, a, tree, "");
-    notes(&mut out, &sections::analysis(a).warnings);
+    let s = sections::analysis(a);
+    analysis_body(&mut out, a, &s, tree, "");
+    notes(&mut out, &s.warnings);
     page_end(&mut out, true);
     w.write_all(out.as_bytes())
 }
@@ -438,7 +444,7 @@ pub fn render_diff(
                 "<div><h3>{name}: {}</h3>",
                 html_name(&image_name(&x.image.reference, Some(x.image.source)))
             );
-            analysis_body(&mut out, x, t, name);
+            analysis_body(&mut out, x, &sections::analysis(x), t, name);
             out.push_str("</div>");
         }
         out.push_str("</div>\n");

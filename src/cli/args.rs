@@ -276,4 +276,9 @@ pub struct CommonArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Tables at full width. By default a table on a terminal is fitted to
+    /// its width (optional columns dropped with a note, long commands cut);
+    /// a file or a pipe always gets full width.
+    #[arg(long)]
+    pub wide: bool,
 }

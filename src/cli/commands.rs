@@ -28,6 +28,15 @@ fn analyze_one(
     })
 }
 
+/// How to lay out a report: fitted to the terminal when it goes to standard
+/// output (unless `--wide`), full width into a file.
+fn layout(output: Option<&PathBuf>, c: &Common) -> report::RenderOptions {
+    match output {
+        Some(_) => report::RenderOptions::default(),
+        None => report::RenderOptions::for_stdout(c.wide),
+    }
+}
+
 /// Write a report to FILE or standard output (a closed pipe is not an error).
 fn emit(
     output: Option<&PathBuf>,
@@ -60,46 +69,74 @@ pub fn analyze(s: AnalyzeSettings) -> anyhow::Result<ExitCode> {
     if s.all_platforms || s.images.len() > 1 {
         return summary(s);
     }
-    let analysis = analyze_one(&s.images[0], &s.common, None, None)?;
+    let image = match &s.images[0].1 {
+        Ok(image) => image,
+        Err(e) => anyhow::bail!("{e}"),
+    };
+    let analysis = analyze_one(image, &s.common, None, None)?;
     let tree = imgaudit::dirtree::build(&analysis, 6, 0.002);
     let mut analysis = analysis;
     // The path list fed the tree; it is not part of the analysis report.
     analysis.paths = None;
+    let o = layout(s.output.as_ref(), &s.common);
     emit(s.output.as_ref(), |w| {
-        report::render_analysis(&analysis, tree.as_ref(), s.format, w)
+        report::render_analysis_with(&analysis, tree.as_ref(), s.format, &o, w)
     })?;
     Ok(ExitCode::SUCCESS)
 }
 
 fn summary(s: AnalyzeSettings) -> anyhow::Result<ExitCode> {
+    use imgaudit::summary::SummaryRow;
     let mut rows = Vec::new();
-    for (image, given) in s.images.iter().zip(0..) {
-        let label = |p: Option<&str>| match p {
-            Some(p) if s.images.len() > 1 => format!("image {} platform {p}", given + 1),
-            Some(p) => format!("platform {p}"),
-            None => format!("image {}", given + 1),
+    // One image (or platform) that fails is a row and a message; the others
+    // are still analysed and reported, and the exit code says 2 at the end.
+    let record = |rows: &mut Vec<SummaryRow>, given: &str, r: anyhow::Result<_>| match r {
+        Ok(a) => rows.push(SummaryRow::of(&a)),
+        Err(e) => {
+            eprintln!("imgaudit: error: {given}: {e:#}");
+            rows.push(SummaryRow::failed(given, format!("{e:#}")));
+        }
+    };
+    for (given, image) in &s.images {
+        let image = match image {
+            Ok(image) => image,
+            Err(e) => {
+                record(&mut rows, given, Err(anyhow::anyhow!("{e}")));
+                continue;
+            }
         };
         if s.all_platforms {
-            let platforms = imgaudit::source::platforms(image, &s.common.options.resolve)?;
+            let platforms = match imgaudit::source::platforms(image, &s.common.options.resolve) {
+                Ok(p) => p,
+                Err(e) => {
+                    record(&mut rows, given, Err(e.into()));
+                    continue;
+                }
+            };
             for p in platforms {
                 let mut options = s.common.options.clone();
                 options.resolve.platform = Some(p.clone());
-                let a = analyze_one(image, &s.common, Some(&options), Some(&label(Some(&p))))?;
-                rows.push(imgaudit::summary::SummaryRow::of(&a));
+                let a = analyze_one(image, &s.common, Some(&options), None);
+                record(&mut rows, &format!("{given} ({p})"), a);
             }
         } else {
-            let a = analyze_one(image, &s.common, None, Some(&label(None)))?;
-            rows.push(imgaudit::summary::SummaryRow::of(&a));
+            let a = analyze_one(image, &s.common, None, None);
+            record(&mut rows, given, a);
         }
     }
     let summary = imgaudit::summary::Summary {
         by_platform: s.all_platforms && s.images.len() == 1,
         rows,
     };
+    let o = layout(s.output.as_ref(), &s.common);
     emit(s.output.as_ref(), |w| {
-        report::render_summary(&summary, s.format, w)
+        report::render_summary_with(&summary, s.format, &o, w)
     })?;
-    Ok(ExitCode::SUCCESS)
+    Ok(if summary.failed() > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 pub fn diff(s: DiffSettings) -> anyhow::Result<ExitCode> {
@@ -114,12 +151,14 @@ pub fn diff(s: DiffSettings) -> anyhow::Result<ExitCode> {
     } else {
         (None, None)
     };
+    let o = layout(s.output.as_ref(), &s.common);
     emit(s.output.as_ref(), |w| {
-        report::render_diff(
+        report::render_diff_with(
             &d,
             Some((&before, &after)),
             (trees.0.as_ref(), trees.1.as_ref()),
             s.format,
+            &o,
             w,
         )
     })?;
@@ -153,7 +192,10 @@ pub fn check(s: CheckSettings) -> anyhow::Result<ExitCode> {
     }
     // The report first: a JUnit file that cannot be written never hides
     // the check's own result.
-    emit(s.output.as_ref(), |w| report::render_check(&r, s.format, w))?;
+    let o = layout(s.output.as_ref(), &s.common);
+    emit(s.output.as_ref(), |w| {
+        report::render_check_with(&r, s.format, &o, w)
+    })?;
     if let Some(path) = &s.junit {
         emit(Some(path), |w| report::junit::render(&r, w))?;
     }

@@ -19,11 +19,16 @@ use std::path::{Path, PathBuf};
 pub struct Common {
     pub options: AnalyzeOptions,
     pub progress: bool,
+    /// `--wide`: tables at full width even on a terminal.
+    pub wide: bool,
 }
 
 /// Validated settings for one `analyze` run.
 pub struct AnalyzeSettings {
-    pub images: Vec<ImageRef>,
+    /// Each image as the user wrote it, and its parsed reference. With
+    /// several images a reference that does not parse is a failed row of the
+    /// summary, not the end of the run; with one it is the error.
+    pub images: Vec<(String, Result<ImageRef, imgaudit::error::Error>)>,
     pub all_platforms: bool,
     pub format: Format,
     pub output: Option<PathBuf>,
@@ -170,6 +175,7 @@ impl CommonArgs {
                 rule_files,
             },
             progress: !self.quiet && std::io::stderr().is_terminal(),
+            wide: self.wide,
         })
     }
 }
@@ -179,11 +185,17 @@ impl AnalyzeArgs {
         if let Some(o) = &self.output {
             check_writable("--output", o)?;
         }
-        let images = self
+        let mut images: Vec<_> = self
             .images
             .iter()
-            .map(|i| ImageRef::parse(i))
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|i| (i.clone(), ImageRef::parse(i)))
+            .collect();
+        if images.len() == 1 {
+            if let (_, Err(e)) = images.remove(0) {
+                return Err(e.into());
+            }
+            images = vec![(self.images[0].clone(), ImageRef::parse(&self.images[0]))];
+        }
         let format = Format::from(self.format);
         // The HTML treemap of one image needs every final path.
         let paths = format == Format::Html && images.len() == 1 && !self.all_platforms;

@@ -36,6 +36,7 @@ pub fn check(budget: &Budget, a: &Analysis, baseline: Option<&Analysis>) -> Resu
         excluded_paths: ctx.excluded_paths,
         excluded_bytes: ctx.excluded_bytes,
         findings,
+        notes: budget.notes.clone(),
     })
 }
 

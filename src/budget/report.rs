@@ -42,4 +42,8 @@ pub struct CheckReport {
     pub excluded_paths: u64,
     pub excluded_bytes: u64,
     pub findings: Vec<Finding>,
+    /// What the budget file holds that no rule evaluates (dive plugin
+    /// rules, …), one line each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }

@@ -31,6 +31,37 @@ pub fn parse_size(s: &str) -> Option<u64> {
     (bytes < u64::MAX as f64).then(|| bytes.round() as u64)
 }
 
+/// A size as dive reads `highestWastedBytes` (go-humanize's `ParseBytes`):
+/// digits with optional `.` and thousands commas, then an optional unit
+/// (`k`/`kb` … `e`/`eb` decimal, `ki`/`kib` … `ei`/`eib` binary,
+/// case-insensitive, space allowed); the product is truncated, not rounded.
+pub(crate) fn parse_size_as_dive(s: &str) -> Option<u64> {
+    let end = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ','))
+        .unwrap_or(s.len());
+    let n: f64 = s[..end].replace(',', "").parse().ok()?;
+    let unit = s[end..].trim().to_ascii_lowercase();
+    let power = |p: i32, base: f64| base.powi(p);
+    let mult = match unit.as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" => power(1, 1e3),
+        "m" | "mb" => power(2, 1e3),
+        "g" | "gb" => power(3, 1e3),
+        "t" | "tb" => power(4, 1e3),
+        "p" | "pb" => power(5, 1e3),
+        "e" | "eb" => power(6, 1e3),
+        "ki" | "kib" => power(1, 1024.0),
+        "mi" | "mib" => power(2, 1024.0),
+        "gi" | "gib" => power(3, 1024.0),
+        "ti" | "tib" => power(4, 1024.0),
+        "pi" | "pib" => power(5, 1024.0),
+        "ei" | "eib" => power(6, 1024.0),
+        _ => return None,
+    };
+    let bytes = n * mult;
+    (bytes < u64::MAX as f64).then_some(bytes as u64)
+}
+
 /// [`parse_size`] for a command-line option (clap's `value_parser`): the
 /// error says what is accepted.
 pub fn parse_size_arg(s: &str) -> Result<u64, String> {
@@ -55,6 +86,14 @@ mod tests {
         assert_eq!(parse_size("-1"), None);
         assert_eq!(parse_size("99999999999 TB"), None);
         assert_eq!(parse_size_arg("2 GB"), Ok(2_000_000_000));
+        // dive's reading: commas, truncation, no sign.
+        assert_eq!(parse_size_as_dive("34,087"), Some(34_087));
+        assert_eq!(parse_size_as_dive("1.5999kB"), Some(1599));
+        assert_eq!(parse_size_as_dive("1.6KiB"), Some(1638));
+        assert_eq!(parse_size_as_dive("20Mb"), Some(20_000_000));
+        assert_eq!(parse_size_as_dive("2 KB"), Some(2000));
+        assert_eq!(parse_size_as_dive("-1"), None);
+        assert_eq!(parse_size_as_dive("false"), None);
         assert!(parse_size_arg("lots").unwrap_err().contains("\"lots\""));
     }
 }

@@ -518,6 +518,9 @@ pub fn render_check(r: &CheckReport, w: &mut dyn Write) -> io::Result<()> {
         writeln!(w, "Baseline   {b}")?;
     }
     writeln!(w, "Budget     {}", r.budget)?;
+    for n in &r.notes {
+        writeln!(w, "Note       {n}")?;
+    }
     writeln!(
         w,
         "Result     {}: {} passed, {} warnings, {} failed",

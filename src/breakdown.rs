@@ -659,8 +659,9 @@ fn findings(
     for (&(layer, hidden_by), &bytes) in wasted {
         if let Some(h) = hidden_by.filter(|&h| h != layer) {
             let message = format!(
-                "{bytes} bytes written by layer {layer} are deleted or replaced by layer {h} ({}); \
+                "{} written by layer {layer} are deleted or replaced by layer {h} ({}); \
                  delete them in the same RUN that creates them (or squash), so they are never shipped",
+                crate::units::human(bytes),
                 short(&cmd(h))
             );
             out.push(history(Code::IA001, layer, bytes, &cmd(layer), message));

@@ -187,8 +187,7 @@ impl From<Amount> for f64 {
 impl Serialize for Amount {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match *self {
-            // Part of issue 14 part 2: unchanged JSON (floats) for now.
-            Amount::Int(i) => s.serialize_f64(i as f64),
+            Amount::Int(i) => s.serialize_u64(i),
             Amount::Real(f) => s.serialize_f64(f),
         }
     }
@@ -254,6 +253,11 @@ mod tests {
         assert!(!Amount::Int(5).above(Amount::Int(5)));
         assert!(Amount::Real(0.5).below(Amount::Int(1)));
         assert!(!Amount::Real(f64::NAN).above(Amount::Real(0.1)));
+        assert_eq!(serde_json::to_string(&Amount::Int(5000)).unwrap(), "5000");
+        assert_eq!(
+            serde_json::to_string(&Amount::Int(u64::MAX)).unwrap(),
+            u64::MAX.to_string()
+        );
         assert_eq!(serde_json::to_string(&Amount::Real(0.9)).unwrap(), "0.9");
         assert_eq!(Unit::Bytes.show(Amount::Int(162_529_280)), "163 MB");
     }

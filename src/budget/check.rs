@@ -115,7 +115,7 @@ impl<'a> Ctx<'a> {
         } else {
             Vec::new()
         };
-        let message = message(self.budget, rl, measured, over, &contributors);
+        let message = message(self.budget, rl, measured, over);
         Ok(Finding {
             code: rule.code,
             rule: rl.key(),
@@ -348,27 +348,16 @@ fn path_contributor(path: &str, bytes: u64, layer: u32) -> Contributor {
     }
 }
 
-/// The finding's one line.
-fn message(
-    budget: &Budget,
-    rl: &RuleLimit,
-    measured: Amount,
-    over: bool,
-    contributors: &[Contributor],
-) -> String {
+/// The finding's one line: readable sizes, and no image path (the paths
+/// are the contributors, which each renderer escapes for its output).
+fn message(budget: &Budget, rl: &RuleLimit, measured: Amount, over: bool) -> String {
     let rule = rl.rule;
     if rule.measure == Measure::ForbiddenPaths {
         let n = measured.as_f64() as u64;
         return if over {
             format!(
-                "{n} forbidden path{} present: {}",
-                if n == 1 { "" } else { "s" },
-                contributors
-                    .iter()
-                    .take(5)
-                    .map(|c| c.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                "{n} forbidden path{} present",
+                if n == 1 { " is" } else { "s are" }
             )
         } else {
             format!("no path matches {}", budget.forbidden_paths.join(", "))
@@ -378,18 +367,11 @@ fn message(
         Some(id) => format!("{} {id}", rule.what),
         None => rule.what.to_string(),
     };
-    let show = |v: Amount| rule.unit.show(v);
-    if over {
-        format!(
-            "{what} is {}, over the limit of {}",
-            show(measured),
-            show(rl.limit.value)
-        )
-    } else {
-        format!(
-            "{what} is {} (limit {})",
-            show(measured),
-            show(rl.limit.value)
-        )
+    let (m, l) = (rule.unit.show(measured), rule.unit.show(rl.limit.value));
+    match (over, rule.cmp) {
+        (true, Cmp::Max) => format!("{what} is {m}, over the limit of {l}"),
+        (true, Cmp::Min) => format!("{what} is {m}, under the minimum of {l}"),
+        (false, Cmp::Max) => format!("{what} is {m} (limit {l})"),
+        (false, Cmp::Min) => format!("{what} is {m} (minimum {l})"),
     }
 }

@@ -23,6 +23,6 @@ mod toml_file;
 
 pub use crate::finding::{Amount, Code, Contributor, Finding, Level, Status, Unit};
 pub use check::{check, dive_user_wasted_ratio};
-pub use model::{Budget, Limit, RuleLimit};
+pub use model::{Budget, Limit, RuleLimit, DISCOVERED};
 pub use report::{CheckReport, Counts};
 pub use size::{parse_size, parse_size_arg};

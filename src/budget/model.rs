@@ -6,7 +6,7 @@ use super::rules::{Rule, Syntax};
 use crate::error::{Error, Result};
 use crate::finding::{Amount, Level};
 use globset::{Glob, GlobSet, GlobSetBuilder};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A limit and its level.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -75,21 +75,41 @@ impl Budget {
     }
 
     /// Read a budget file: `.dive-ci` (or any `.yaml`/`.yml`) as dive's
-    /// format, everything else as TOML.
+    /// format, everything else as TOML. A file that is not text (or is
+    /// over 1 MiB) is refused as "not a budget file".
     pub fn load(path: &Path) -> Result<Budget> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                Error::NotFound(path.to_path_buf())
-            } else {
-                Error::io(path.display().to_string(), e)
-            }
-        })?;
         let origin = path.display().to_string();
+        let text = read_text(path)?;
         if is_dive_name(path) {
             Budget::from_dive_ci(&text, &origin)
         } else {
             Budget::from_toml(&text, &origin)
         }
+    }
+
+    /// The budget `check` uses when no `--budget` is given: `imgaudit.toml`
+    /// in `dir`, else dive's `.dive-ci` there (as dive reads `.dive-ci` by
+    /// default), else `None`. When both exist `imgaudit.toml` wins and the
+    /// budget carries a note saying `.dive-ci` was not used. The path
+    /// returned is the file used, for "using budget …" messages.
+    pub fn discover(dir: &Path) -> Result<Option<(PathBuf, Budget)>> {
+        let found: Vec<PathBuf> = DISCOVERED
+            .iter()
+            .map(|name| dir.join(name))
+            .filter(|p| p.is_file())
+            .collect();
+        let Some(first) = found.first() else {
+            return Ok(None);
+        };
+        let mut budget = Budget::load(first)?;
+        for other in &found[1..] {
+            budget.notes.push(format!(
+                "{} is not used: {} wins when both exist (pass --budget to choose)",
+                other.display(),
+                DISCOVERED[0]
+            ));
+        }
+        Ok(Some((first.clone(), budget)))
     }
 
     /// Whether the check needs every final path (forbidden paths, exclusions,
@@ -102,6 +122,42 @@ impl Budget {
     pub fn needs_baseline(&self) -> bool {
         self.limits.iter().any(|l| l.rule.baseline)
     }
+}
+
+/// The budget files [`Budget::discover`] looks for, the preferred first.
+pub const DISCOVERED: [&str; 2] = ["imgaudit.toml", ".dive-ci"];
+
+/// Budget files are small; anything larger is not one.
+const MAX_BUDGET_FILE: u64 = 1 << 20;
+
+/// A budget file's text, or an error saying why it is not one.
+fn read_text(path: &Path) -> Result<String> {
+    use std::io::Read;
+    let origin = path.display().to_string();
+    let f = std::fs::File::open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            Error::NotFound(path.to_path_buf())
+        } else {
+            Error::io(origin.clone(), e)
+        }
+    })?;
+    let mut bytes = Vec::new();
+    f.take(MAX_BUDGET_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(origin.clone(), e))?;
+    let not = |why: &str| {
+        bad(
+            &origin,
+            format!("not a budget file ({why}; expected TOML, or YAML for dive's .dive-ci)"),
+        )
+    };
+    if bytes.len() as u64 > MAX_BUDGET_FILE {
+        return Err(not("over 1 MiB"));
+    }
+    if bytes.contains(&0) {
+        return Err(not("binary data"));
+    }
+    String::from_utf8(bytes).map_err(|_| not("not UTF-8 text"))
 }
 
 /// Whether a file name says dive's format.
@@ -127,4 +183,60 @@ pub(crate) fn globs(origin: &str, patterns: &[String]) -> Result<GlobSet> {
         b.add(g);
     }
     b.build().map_err(|e| bad(origin, e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn discover_prefers_imgaudit_toml_and_notes_the_other() {
+        let t = tempfile::tempdir().unwrap();
+        assert!(Budget::discover(t.path()).unwrap().is_none());
+        std::fs::write(
+            t.path().join(".dive-ci"),
+            "rules:\n  lowestEfficiency: 0.5\n",
+        )
+        .unwrap();
+        let (p, b) = Budget::discover(t.path()).unwrap().unwrap();
+        assert_eq!(p, t.path().join(".dive-ci"));
+        assert!(b.is_dive() && b.notes.is_empty());
+        std::fs::write(t.path().join("imgaudit.toml"), "max_layers = 3\n").unwrap();
+        let (p, b) = Budget::discover(t.path()).unwrap().unwrap();
+        assert_eq!(p, t.path().join("imgaudit.toml"));
+        assert!(!b.is_dive());
+        assert_eq!(b.limit("max_layers").unwrap().value, Amount::Int(3));
+        assert_eq!(b.notes.len(), 1);
+        assert!(b.notes[0].contains(".dive-ci is not used"), "{:?}", b.notes);
+        // A broken discovered file is an error, not silently skipped.
+        std::fs::write(t.path().join("imgaudit.toml"), "max_layerz = 3\n").unwrap();
+        let e = Budget::discover(t.path()).unwrap_err().to_string();
+        assert!(
+            e.contains("imgaudit.toml") && e.contains("max_layerz"),
+            "{e}"
+        );
+        // A directory of that name is not a budget file.
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir(d.path().join("imgaudit.toml")).unwrap();
+        assert!(Budget::discover(d.path()).unwrap().is_none());
+    }
+
+    #[test]
+    fn binary_files_are_not_budget_files() {
+        let t = tempfile::tempdir().unwrap();
+        for (name, bytes) in [
+            ("b.toml", &b"\x1f\x8b\x08\x00gzip"[..]),
+            ("img.tar", &b"max_layers = 1\n\0\0\0"[..]),
+            (".dive-ci", &b"\xff\xfe r"[..]),
+        ] {
+            let p = t.path().join(name);
+            std::fs::write(&p, bytes).unwrap();
+            let e = Budget::load(&p).unwrap_err().to_string();
+            assert!(e.contains(name) && e.contains("not a budget file"), "{e}");
+        }
+        let p = t.path().join("big.toml");
+        std::fs::write(&p, vec![b'#'; (MAX_BUDGET_FILE + 1) as usize]).unwrap();
+        let e = Budget::load(&p).unwrap_err().to_string();
+        assert!(e.contains("over 1 MiB"), "{e}");
+    }
 }

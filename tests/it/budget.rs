@@ -238,6 +238,22 @@ max_removable_bytes = "1 GB"
         1
     );
     assert_eq!(finding(&r, "B008")["status"], "pass");
+    // Messages: readable sizes, and minimum rules fall under, not over.
+    let msg = |c: &str| finding(&r, c)["message"].as_str().unwrap().to_string();
+    assert_eq!(
+        msg("B003"),
+        "wasted bytes is 1.0 kB, over the limit of 999 B"
+    );
+    assert!(a["totals"]["efficiency"].as_f64().unwrap() < 0.99);
+    assert_eq!(finding(&r, "B005")["status"], "fail");
+    assert!(msg("B005").contains(", under the minimum of 0.990"), "{r}");
+    // JSON: byte sizes and counts are exact integers, ratios floats.
+    for f in r["findings"].as_array().unwrap() {
+        let exact = matches!(f["unit"].as_str(), Some("bytes" | "count"));
+        for k in ["measured", "limit"] {
+            assert_eq!(f[k].is_u64(), exact, "{k} of {f}");
+        }
+    }
 }
 
 #[test]
@@ -472,4 +488,83 @@ fn regex_free_budget(text: &str) -> String {
         }
     }
     out
+}
+
+/// Every TOML budget and every `.dive-ci` in docs/BUDGETS.md runs as
+/// written on the committed demo image (with `--baseline` where the block
+/// says it needs one): exit 0 or 1, one finding per rule it sets.
+#[test]
+fn budgets_md_examples_run_as_written() {
+    let doc = std::fs::read_to_string(crate::common::repo_root().join("docs/BUDGETS.md")).unwrap();
+    let demo = crate::common::repo_root()
+        .join("testdata/demo/demo-oci.tar")
+        .display()
+        .to_string();
+    let mut ran = (0, 0);
+    let mut rest = doc.as_str();
+    while let Some(start) = rest.find("```") {
+        let after = &rest[start + 3..];
+        let (lang, body) = after.split_once('\n').unwrap();
+        let end = body.find("```").expect("closed code block");
+        let block = &body[..end];
+        rest = &body[end + 3..];
+        let name = match lang.trim() {
+            "toml" => "budget.toml",
+            "yaml" if block.lines().any(|l| l.starts_with("rules:")) => ".dive-ci",
+            _ => continue,
+        };
+        let mut extra = vec!["--format", "json"];
+        if block.contains("--baseline") {
+            extra.extend(["--baseline", &demo]);
+        }
+        let (code, out, err) = check_with(&demo, name, block, &extra);
+        assert!(code == 0 || code == 1, "exit {code} for\n{block}\n{err}");
+        let r: Value = serde_json::from_str(&out).unwrap();
+        let findings = r["findings"].as_array().unwrap();
+        assert!(!findings.is_empty(), "{block}");
+        if name == "budget.toml" {
+            // Every rule the block sets (top-level keys and categories) has a finding.
+            let table: toml::Table = toml::from_str(block).unwrap();
+            let mut keys: Vec<String> = table
+                .keys()
+                .filter(|k| *k != "exclude_paths" && *k != "category")
+                .cloned()
+                .collect();
+            if let Some(c) = table.get("category").and_then(|c| c.as_table()) {
+                keys.extend(c.keys().map(|id| format!("category.{id}.max_bytes")));
+            }
+            let rules: Vec<&str> = findings
+                .iter()
+                .map(|f| f["rule"].as_str().unwrap())
+                .collect();
+            for k in &keys {
+                assert!(rules.contains(&k.as_str()), "{k} missing from {rules:?}");
+            }
+            assert_eq!(rules.len(), keys.len(), "{rules:?}");
+            ran.0 += 1;
+        } else {
+            ran.1 += 1;
+        }
+    }
+    assert!(ran.0 >= 2 && ran.1 >= 1, "examples found: {ran:?}");
+}
+
+#[test]
+fn a_binary_file_is_not_a_budget() {
+    let t = tempfile::tempdir().unwrap();
+    let (with, _) = images(t.path());
+    let file = t.path().join("layer.tar.gz");
+    std::fs::write(&file, crate::layout::gzip(b"max_layers = 1")).unwrap();
+    let out = imgaudit()
+        .args(["check", &with, "--budget"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("layer.tar.gz") && err.contains("not a budget file"),
+        "{err}"
+    );
 }

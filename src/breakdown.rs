@@ -9,7 +9,7 @@
 use crate::classify::packages::{self, Manager, Package, PackageIndex};
 use crate::classify::PathTag;
 use crate::classify::Rules;
-use crate::finding::{Amount, Code, Contributor, Level, Status, Unit};
+use crate::finding::{Amount, Code, Contributor, ContributorKind, Level, Status, Unit};
 use crate::layer::display_path;
 use crate::layer::probe::DbKind;
 use crate::tree::FinalFile;
@@ -697,27 +697,29 @@ fn findings(
     out
 }
 
-/// A history finding: warn level, the bytes it concerns measured against
-/// none allowed, the layer as its contributor.
+/// A history finding, warn level, the layer as its contributor: IA001
+/// measures the bytes hidden (none allowed), IA002/IA003 count the one
+/// `RUN` line that shows the pattern.
 fn history(code: Code, layer: u32, bytes: u64, created_by: &str, message: String) -> Finding {
-    let rule = match code {
-        Code::IA001 => "history.hidden_by_later_layer",
-        Code::IA002 => "history.apt_lists_kept",
-        _ => "history.pip_cache_kept",
+    let (rule, unit, measured) = match code {
+        Code::IA001 => ("history.hidden_by_later_layer", Unit::Bytes, bytes),
+        Code::IA002 => ("history.apt_lists_kept", Unit::Count, 1),
+        _ => ("history.pip_cache_kept", Unit::Count, 1),
     };
     Finding {
         code,
         rule: rule.into(),
         level: Level::Warn,
         status: Status::Warn,
-        unit: Unit::Bytes,
-        measured: Amount::Int(bytes),
+        unit,
+        measured: Amount::Int(measured),
         limit: Amount::Int(0),
         message,
         contributors: vec![Contributor {
             name: format!("layer {layer}: {}", short(created_by)),
             bytes: Some(bytes),
             layer: Some(layer),
+            kind: ContributorKind::Layer,
         }],
         layer: Some(layer),
         bytes: Some(bytes),

@@ -193,6 +193,20 @@ impl Serialize for Amount {
     }
 }
 
+/// What a contributor is, so a renderer knows how to show its `name`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ContributorKind {
+    /// `name` is an image path, exactly as in the image (`/usr/bin/gcc-12`).
+    Path,
+    /// `name` is `layer N: <created_by, shortened>`.
+    Layer,
+    /// `name` is a savings group and its fix.
+    Group,
+    /// `name` is a savings item's label (a path, a directory or a package).
+    Item,
+}
+
 /// Something that makes up a finding's measured value: a path, a layer, a
 /// savings group. Kept as data so each renderer can escape it for its output.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -201,6 +215,7 @@ pub struct Contributor {
     pub bytes: Option<u64>,
     /// Layer index, when the contributor is a path or a layer.
     pub layer: Option<u32>,
+    pub kind: ContributorKind,
 }
 
 /// One finding: an evaluated budget rule or a history finding of the

@@ -8,7 +8,7 @@ use super::rules::{Cmp, Contributors, LayerKey, Measure};
 use crate::analysis::{Analysis, LayerInfo, PathEntry, SCHEMA_VERSION};
 use crate::diff::Diff;
 use crate::error::{Error, Result};
-use crate::finding::{Amount, Contributor, Finding, Level, Status};
+use crate::finding::{Amount, Contributor, ContributorKind, Finding, Level, Status};
 use globset::GlobSet;
 use std::collections::BTreeMap;
 
@@ -276,6 +276,7 @@ impl<'a> Ctx<'a> {
                 ),
                 bytes: Some(figure(l)),
                 layer: Some(l.index as u32),
+                kind: ContributorKind::Layer,
             })
             .collect()
     }
@@ -292,6 +293,7 @@ impl<'a> Ctx<'a> {
                 name: format!("{} ({})", g.group, g.fix),
                 bytes: Some(g.subtotal),
                 layer: None,
+                kind: ContributorKind::Group,
             })
             .collect()
     }
@@ -318,6 +320,7 @@ impl<'a> Ctx<'a> {
                 name: it.label.clone(),
                 bytes: Some(it.bytes),
                 layer: it.layers.first().copied(),
+                kind: ContributorKind::Item,
             })
             .collect()
     }
@@ -335,6 +338,7 @@ impl<'a> Ctx<'a> {
                 name: p.path.clone(),
                 bytes: Some(p.bytes.delta.max(0) as u64),
                 layer: None,
+                kind: ContributorKind::Path,
             })
             .collect()
     }
@@ -345,6 +349,7 @@ fn path_contributor(path: &str, bytes: u64, layer: u32) -> Contributor {
         name: path.to_string(),
         bytes: Some(bytes),
         layer: Some(layer),
+        kind: ContributorKind::Path,
     }
 }
 

@@ -21,7 +21,9 @@ pub mod rules;
 mod size;
 mod toml_file;
 
-pub use crate::finding::{Amount, Code, Contributor, Finding, Level, Status, Unit};
+pub use crate::finding::{
+    Amount, Code, Contributor, ContributorKind, Finding, Level, Status, Unit,
+};
 pub use check::{check, dive_user_wasted_ratio};
 pub use model::{Budget, Limit, RuleLimit, DISCOVERED};
 pub use report::{CheckReport, Counts};

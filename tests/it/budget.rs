@@ -92,6 +92,7 @@ fn build_tools_budget_fails_with_gcc_and_passes_without() {
     assert_eq!(f["limit"], 0.0);
     assert_eq!(f["contributors"][0]["name"], "/usr/bin/gcc-12");
     assert_eq!(f["contributors"][0]["bytes"], 5000);
+    assert_eq!(f["contributors"][0]["kind"], "path");
 
     let (code, r) = check_json(&without, NO_BUILD_TOOLS, &[]);
     assert_eq!(code, 0);
@@ -222,6 +223,7 @@ max_removable_bytes = "1 GB"
     assert_eq!(finding(&r, "B003")["measured"], 1000.0);
     assert_eq!(finding(&r, "B003")["status"], "fail");
     assert_eq!(finding(&r, "B003")["contributors"][0]["layer"], 0);
+    assert_eq!(finding(&r, "B003")["contributors"][0]["kind"], "layer");
     let pct = finding(&r, "B004")["measured"].as_f64().unwrap();
     assert!((pct - 1000.0 * 100.0 / 1700.0).abs() < 1e-9, "{pct}");
     assert_eq!(finding(&r, "B004")["status"], "fail");

@@ -4,14 +4,6 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-/// `--max-layer-bytes`: a plain byte count or a size with a unit, as budget
-/// files write sizes.
-fn parse_byte_size(s: &str) -> Result<u64, String> {
-    imgaudit::budget::parse_size(s).ok_or_else(|| {
-        format!("`{s}` is not a size: use bytes (`1000000`) or a number with a unit (`2 GB`, `1.5GiB`, `500M`)")
-    })
-}
-
 /// Where the bytes in a container image are, and how to get rid of the ones you don't need.
 #[derive(Parser)]
 #[command(name = "imgaudit", version, propagate_version = true)]
@@ -252,7 +244,7 @@ pub struct CommonArgs {
     /// Refuse layers that decompress to more than this (guards against
     /// bombs). Bytes, or a size with a unit as in budget files: `2 GB`,
     /// `1.5GiB`, `500M`.
-    #[arg(long, value_name = "SIZE", default_value = "1 TiB", value_parser = parse_byte_size)]
+    #[arg(long, value_name = "SIZE", default_value = "1 TiB", value_parser = imgaudit::budget::parse_size_arg)]
     pub max_layer_bytes: u64,
     /// Decoder threads (default: one per core).
     #[arg(long, short, value_name = "N")]

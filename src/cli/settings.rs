@@ -61,10 +61,6 @@ pub struct CheckSettings {
     pub common: Common,
 }
 
-/// Budget files `check` looks for in the working directory when `--budget`
-/// is not given, in this order: our own format first, then dive's.
-pub const DEFAULT_BUDGETS: [&str; 2] = ["imgaudit.toml", ".dive-ci"];
-
 pub fn default_cache_dir() -> PathBuf {
     if let Some(x) = std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
         return PathBuf::from(x).join("imgaudit");
@@ -233,23 +229,20 @@ impl DiffArgs {
     }
 }
 
-/// The budget file named with `--budget`, else the first of
-/// [`DEFAULT_BUDGETS`] in the working directory (`discovered` = true).
-fn budget_file(given: Option<PathBuf>) -> anyhow::Result<(PathBuf, bool)> {
+/// The budget named with `--budget`, else the one found in the working
+/// directory (`Budget::discover`: `imgaudit.toml`, else `.dive-ci`), with
+/// its file when it was found rather than named.
+fn budget(given: Option<PathBuf>) -> anyhow::Result<(Budget, PathBuf, bool)> {
     if let Some(p) = given {
-        return Ok((p, false));
+        return Ok((Budget::load(&p)?, p, false));
     }
-    DEFAULT_BUDGETS
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.is_file())
-        .map(|p| (p, true))
-        .with_context(|| {
-            format!(
-                "no budget: pass --budget FILE, or put {} or {} in the working directory (see docs/BUDGETS.md)",
-                DEFAULT_BUDGETS[0], DEFAULT_BUDGETS[1]
-            )
-        })
+    let (file, budget) = Budget::discover(Path::new(""))?.with_context(|| {
+        format!(
+            "no budget: pass --budget FILE, or put {} or {} in the working directory (see docs/BUDGETS.md)",
+            imgaudit::budget::DISCOVERED[0], imgaudit::budget::DISCOVERED[1]
+        )
+    })?;
+    Ok((budget, file, true))
 }
 
 impl CheckArgs {
@@ -259,8 +252,7 @@ impl CheckArgs {
                 check_writable(flag, p)?;
             }
         }
-        let (file, discovered) = budget_file(self.budget)?;
-        let budget = Budget::load(&file)?;
+        let (budget, file, discovered) = budget(self.budget)?;
         if budget.needs_baseline() && self.baseline.is_none() {
             bail!(
                 "{}: max_growth_bytes / max_growth_percent need --baseline IMAGE",

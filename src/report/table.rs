@@ -351,6 +351,9 @@ pub fn render_check(r: &CheckReport, o: &RenderOptions, w: &mut dyn Write) -> io
         writeln!(w, "Baseline   {}", escape::terminal(b))?;
     }
     writeln!(w, "Budget     {}", escape::terminal(&r.budget))?;
+    for n in &r.notes {
+        writeln!(w, "Note       {}", escape::terminal(n))?;
+    }
     writeln!(
         w,
         "Result     {}: {} passed, {}, {} failed",

@@ -74,13 +74,8 @@ pub fn plural(n: impl Into<u64>, word: &str) -> String {
 }
 
 /// A budget finding's measured value or limit in its unit.
-pub fn show_value(unit: Unit, v: f64) -> String {
-    match unit {
-        Unit::Bytes => human(v as u64),
-        Unit::Percent => format!("{v:.1}%"),
-        Unit::Ratio => format!("{v:.3}"),
-        Unit::Count => format!("{v}"),
-    }
+pub fn show_value(unit: Unit, v: impl Into<f64>) -> String {
+    unit.show(v)
 }
 
 pub fn status_word(s: Status) -> &'static str {

@@ -393,11 +393,13 @@ fn hostile_names_are_inert_in_every_report() {
             // that did not pass, and nothing else that GitHub would run.
             let g = run(&[&args[..], &["--format", format]].concat(), true);
             assert_eq!(g.code, 1, "{what}: {}", g.stderr);
-            let annotations = if format == "html" {
-                &g.stderr
-            } else {
-                &g.stdout
-            };
+            // The report is on stdout, so the annotations go to stderr
+            // (GitHub reads both) and the report carries none of them.
+            let annotations = &g.stderr;
+            assert!(
+                !g.stdout.lines().any(|l| l.starts_with("::")),
+                "{what}: a workflow command in the report"
+            );
             assert_inert(&what, annotations);
             assert_eq!(
                 own_commands(&what, annotations),

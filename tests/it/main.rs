@@ -10,6 +10,7 @@ mod common;
 mod daemon;
 mod demo;
 mod diff;
+mod dive_ci;
 mod dive_compat;
 mod errors;
 mod first_hour;

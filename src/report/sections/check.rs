@@ -38,7 +38,7 @@ pub fn check(r: &CheckReport) -> CheckSections {
     for f in &r.findings {
         rules.row(vec![
             Cell::Status(f.status),
-            Cell::text(f.code),
+            Cell::text(f.code.as_str()),
             Cell::Path(f.rule.clone()),
             Cell::Text(show_value(f.unit, f.measured)),
             Cell::Text(show_value(f.unit, f.limit)),
@@ -67,7 +67,7 @@ pub fn check(r: &CheckReport) -> CheckSections {
             .collect();
         details.push(FindingDetail {
             status: f.status,
-            code: f.code,
+            code: f.code.as_str(),
             message: f.message.clone(),
             contributors,
         });

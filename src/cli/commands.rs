@@ -93,8 +93,11 @@ fn summary(s: AnalyzeSettings) -> anyhow::Result<ExitCode> {
     let record = |rows: &mut Vec<SummaryRow>, given: &str, r: anyhow::Result<_>| match r {
         Ok(a) => rows.push(SummaryRow::of(&a)),
         Err(e) => {
-            eprintln!("imgaudit: error: {given}: {e:#}");
-            rows.push(SummaryRow::failed(given, format!("{e:#}")));
+            // Most errors name the image already; say it once.
+            let msg = format!("{e:#}");
+            let own = msg.strip_prefix(&format!("{given}: ")).unwrap_or(&msg);
+            eprintln!("imgaudit: error: {given}: {own}");
+            rows.push(SummaryRow::failed(given, own));
         }
     };
     for (given, image) in &s.images {

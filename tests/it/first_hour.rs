@@ -293,3 +293,50 @@ fn annotations_never_mix_into_a_report_on_stdout() {
         .lines()
         .any(|l| l.starts_with("::")));
 }
+
+#[test]
+fn one_failed_image_of_several_is_a_row_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("gone.tar").display().to_string();
+    let not_image = dir.path().join("notes.txt");
+    std::fs::write(&not_image, "not an image\n".repeat(100)).unwrap();
+    let not_image = not_image.display().to_string();
+    for format in ["table", "json", "markdown"] {
+        let out = imgaudit()
+            .args([
+                "analyze",
+                &demo(),
+                &missing,
+                &not_image,
+                "-q",
+                "--format",
+                format,
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{format}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        // The good image is still reported, the two bad ones are rows.
+        assert!(stdout.contains("demo-oci.tar"), "{format}: {stdout}");
+        assert!(
+            stdout.contains("gone.tar") && stdout.contains("notes.txt"),
+            "{format}: {stdout}"
+        );
+        if format == "json" {
+            let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+            let rows = v["images"].as_array().unwrap();
+            assert_eq!(rows.len(), 3);
+            assert!(rows[0]["final_bytes"].as_u64().unwrap() > 0);
+            assert!(rows[1]["error"].as_str().unwrap().contains("no such file"));
+            assert!(rows[2]["error"]
+                .as_str()
+                .unwrap()
+                .contains("not a container image"));
+        }
+        // Each failure once on stderr, naming the image once.
+        assert_eq!(stderr.lines().count(), 2, "{stderr}");
+        let gone = stderr.lines().find(|l| l.contains("gone.tar")).unwrap();
+        assert_eq!(gone.matches("gone.tar").count(), 1, "{gone}");
+    }
+}

@@ -25,7 +25,7 @@ pub enum Error {
     BadReference { reference: String, reason: String },
     #[error("{what}: {reason}")]
     Malformed { what: String, reason: String },
-    #[error("{what} is larger than the {limit}-byte limit")]
+    #[error("{what} is larger than the {} limit ({limit} bytes)", crate::units::human(*.limit))]
     TooLarge { what: String, limit: u64 },
     #[error("invalid digest {digest:?} in {what}: {reason}")]
     BadDigest {

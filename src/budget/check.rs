@@ -290,7 +290,7 @@ impl<'a> Ctx<'a> {
             .filter(|g| g.in_final && g.subtotal > 0)
             .take(CONTRIBUTORS)
             .map(|g| Contributor {
-                name: format!("{} ({})", g.group, g.fix),
+                name: format!("{}: {}", g.group, g.fix),
                 bytes: Some(g.subtotal),
                 layer: None,
                 kind: ContributorKind::Group,

@@ -110,7 +110,8 @@ fn oversized_documents_in_an_archive_are_refused() {
     write_owned(&p, members);
     let err = analyze_err(p.to_str().unwrap(), &[]);
     assert!(
-        err.contains("manifest.json") && err.contains("larger than the 4.2 MB limit (4194304 bytes)"),
+        err.contains("manifest.json")
+            && err.contains("larger than the 4.2 MB limit (4194304 bytes)"),
         "{err}"
     );
     // The config over 4 MiB.

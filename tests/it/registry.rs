@@ -495,7 +495,10 @@ fn registry_refuses_bad_resumes_and_oversized_manifests() {
         .push_back(("/manifests/latest".into(), Fault::Huge(5 << 20)));
     let proxy = Proxy::start(reg.port, plan);
     let err = analyze_err(&format!("docker://{}/acc:latest", proxy.host()), &[]);
-    assert!(err.contains("larger than the 4.2 MB limit (4194304 bytes)"), "{err}");
+    assert!(
+        err.contains("larger than the 4.2 MB limit (4194304 bytes)"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -596,7 +599,8 @@ fn registry_forbidden_and_oversized_token_answers_are_clear_errors() {
     );
     let err = analyze_err(&format!("docker://{}/team/acc:latest", proxy.host()), &[]);
     assert!(
-        err.contains("token answer") && err.contains("larger than the 1.0 MB limit (1048576 bytes)"),
+        err.contains("token answer")
+            && err.contains("larger than the 1.0 MB limit (1048576 bytes)"),
         "{err}"
     );
 }

@@ -223,33 +223,6 @@ fn tag_changes(rules: &Rules, lc: &LayerChanges) -> Vec<PathTag> {
         .collect()
 }
 
-/// Decode every layer once, in parallel, largest first.
-pub fn decode_layers(
-    image: &source::Image,
-    opts: &AnalyzeOptions,
-    progress: &dyn Progress,
-) -> Result<Vec<LayerChanges>> {
-    decode_layers_then(image, opts, progress, |lc| lc)
-}
-
-/// [`decode_layers`], running `then` on each decoded layer on the worker
-/// that decoded it (per-layer work that should not wait for the others).
-pub fn decode_layers_then<T: Send>(
-    image: &source::Image,
-    opts: &AnalyzeOptions,
-    progress: &dyn Progress,
-    then: impl Fn(LayerChanges) -> T + Sync,
-) -> Result<Vec<T>> {
-    let none = vec![false; image.layers.len()];
-    for_each_layer(image, opts, progress, &none, |i, reader, advance| {
-        let reader = match reader {
-            Some(r) => r,
-            None => image.open_layer(i)?.0,
-        };
-        read(image, i, reader, opts, advance).map(&then)
-    })
-}
-
 /// Read and verify layer `i` from `reader`.
 fn read(
     image: &source::Image,

@@ -13,14 +13,14 @@
 pub mod elf;
 pub mod inflate;
 pub mod probe;
+mod spec;
 pub mod tarstream;
 
 use crate::digest::HashingReader;
 use crate::error::{Error, Result};
-use crate::source::docs::Compression;
-use crate::source::LayerSpec;
 use inflate::GzDecoder;
 pub use inflate::Inflater;
+pub use spec::{Compression, LayerSpec};
 use std::io::{self, BufRead, BufReader, Read};
 use tarstream::{Kind, ReadSkip, TarReader};
 

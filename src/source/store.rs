@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::layer::tarstream::{Kind, TarReader};
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Seek};
 use std::os::unix::fs::FileExt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
@@ -302,6 +302,62 @@ impl Read for PositionalReader {
         self.pos += n as u64;
         Ok(n)
     }
+}
+
+/// Open an archive file, decompressing a gzip-compressed one into an
+/// anonymous temporary file in `temp_dir` (the cache directory; else the
+/// system's temporary directory).
+pub fn open_archive(path: &Path, temp_dir: Option<&Path>) -> Result<TarStore> {
+    let name = path.display().to_string();
+    let mut f = File::open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            Error::NotFound(path.to_path_buf())
+        } else {
+            Error::io(&name, e)
+        }
+    })?;
+    if f.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+        return Err(Error::NotAnImage {
+            path: name,
+            reason: "is a directory; use oci:DIR for an OCI layout".into(),
+        });
+    }
+    let mut magic = [0u8; 4];
+    let n = read_up_to(&mut f, &mut magic).map_err(|e| Error::io(&name, e))?;
+    f.rewind().map_err(|e| Error::io(&name, e))?;
+    if n >= 2 && magic[..2] == [0x1f, 0x8b] {
+        let dir = temp_dir.map_or_else(std::env::temp_dir, Path::to_path_buf);
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(dir.display().to_string(), e))?;
+        let mut tmp =
+            tempfile::tempfile_in(&dir).map_err(|e| Error::io(dir.display().to_string(), e))?;
+        let mut dec = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(f));
+        std::io::copy(&mut dec, &mut tmp).map_err(|e| Error::NotAnImage {
+            path: name.clone(),
+            reason: format!("corrupt gzip-compressed archive: {e}"),
+        })?;
+        tmp.rewind()
+            .map_err(|e| Error::io(dir.display().to_string(), e))?;
+        return TarStore::index(tmp, name);
+    }
+    if n >= 4 && magic == [0x28, 0xb5, 0x2f, 0xfd] {
+        return Err(Error::NotAnImage {
+            path: name,
+            reason: "zstd-compressed archive; decompress it first (zstd -d)".into(),
+        });
+    }
+    TarStore::index(f, name)
+}
+
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        let n = r.read(&mut buf[got..])?;
+        if n == 0 {
+            break;
+        }
+        got += n;
+    }
+    Ok(got)
 }
 
 #[cfg(test)]

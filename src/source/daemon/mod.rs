@@ -25,7 +25,7 @@
 //!    stream order; memory stays bounded (a few chunks per open stream).
 //!
 //! With the layer cache on, the documents the index pass kept are cached by
-//! image ID ([`crate::cache::ExportDocs`]). The next time the image is read,
+//! image ID ([`doc_cache`]). The next time the image is read,
 //! a [`CachedStore`] serves them and exports nothing unless a layer has to
 //! be read: an image whose layers are all cached is analysed without any
 //! export.
@@ -34,11 +34,12 @@
 //! unless the image has a RepoDigest whose registry answers with a manifest
 //! for this very config; then the registry's layer sizes are reported.
 
+mod doc_cache;
+
 use super::docs::MAX_DOC;
 use super::registry;
 use super::store::{clean_rel_path, Store};
 use super::{resolve, Image, ResolveOptions, SourceKind};
-use crate::cache::{ExportDocs, LayerCache};
 use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::layer::tarstream::{Kind, ReadSkip, TarReader};
@@ -49,6 +50,8 @@ use std::io::{self, BufReader, Cursor, Read};
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
+
+pub use doc_cache::ExportDocs;
 
 /// Most bytes of small documents kept from the index pass.
 const MAX_DOCS_TOTAL: u64 = 64 << 20;
@@ -625,9 +628,9 @@ pub fn open_export(
     ins: &Inspected,
     opts: &ResolveOptions,
 ) -> Result<Image> {
-    let cache = opts.doc_cache.as_deref().map(LayerCache::new);
-    let key = LayerCache::docs_key(ins.id.as_str());
-    if let Some(docs) = cache.as_ref().and_then(|c| c.load_docs(&key)) {
+    let cache = opts.doc_cache.as_deref();
+    let key = doc_cache::key(ins.id.as_str());
+    if let Some(docs) = cache.and_then(|c| doc_cache::load(c, &key)) {
         let store = CachedStore::new(display, docs, exporter.clone(), ins);
         if let Ok(image) = resolve_export(Arc::new(store), display, ins, opts) {
             return Ok(image);
@@ -636,8 +639,8 @@ pub fn open_export(
     let store = DaemonStore::index(display.to_string(), exporter, ins)?;
     let docs = cache.as_ref().map(|_| store.export_docs());
     let mut image = resolve_export(Arc::new(store), display, ins, opts)?;
-    if let (Some(c), Some(docs)) = (&cache, docs) {
-        if let Err(e) = c.store_docs(&key, &docs) {
+    if let (Some(c), Some(docs)) = (cache, docs) {
+        if let Err(e) = doc_cache::store(c, &key, &docs) {
             image.warnings.push(format!("layer cache not written: {e}"));
         }
     }

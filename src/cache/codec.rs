@@ -17,6 +17,16 @@ const MAGIC: &[u8; 16] = b"imgaudit-layer\x00\x01";
 /// Part of every key: a format change makes old entries unreachable.
 pub(super) const FORMAT: u32 = 1;
 
+/// Bytes at the start of an entry that [`stored_bytes`] needs.
+pub(super) const HEAD: usize = MAGIC.len() + 8;
+
+/// The stored size an entry records, from its first [`HEAD`] bytes alone
+/// (unchecked: the sha256 trailer is checked when the entry is loaded).
+pub(super) fn stored_bytes(head: &[u8]) -> Option<u64> {
+    let rest = head.strip_prefix(&MAGIC[..])?;
+    Some(u64::from_le_bytes(rest.get(..8)?.try_into().ok()?))
+}
+
 /// Warnings from the layer stage start with `layer N:`; they are stored
 /// without the index (the same layer can sit at another index elsewhere).
 pub(super) fn encode(lc: &LayerChanges, tags: &[PathTag]) -> Vec<u8> {
@@ -248,6 +258,17 @@ pub(super) mod tests {
             assert_eq!(a.size, b.size);
             assert_eq!(format!("{:?}", a.facts), format!("{:?}", b.facts));
         }
+    }
+
+    #[test]
+    fn stored_size_is_read_from_the_head() {
+        let (lc, tags) = sample();
+        let bytes = encode(&lc, &tags);
+        assert_eq!(stored_bytes(&bytes[..HEAD]), Some(99));
+        assert_eq!(stored_bytes(&bytes[..HEAD - 1]), None);
+        let mut b = bytes.clone();
+        b[0] ^= 1;
+        assert_eq!(stored_bytes(&b[..HEAD]), None);
     }
 
     #[test]

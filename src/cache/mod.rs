@@ -83,6 +83,20 @@ impl LayerCache {
         self.path(key).is_file()
     }
 
+    /// The stored size the entry under `key` records (its first bytes only;
+    /// `load` checks the whole entry), or `None` when there is no entry.
+    /// With `source::Image::cached_blob_holds`, the cheap check a
+    /// cache hit on a local source is taken on.
+    pub fn recorded_size(&self, key: &str) -> Option<u64> {
+        use std::io::Read;
+        let mut head = [0u8; codec::HEAD];
+        std::fs::File::open(self.path(key))
+            .ok()?
+            .read_exact(&mut head)
+            .ok()?;
+        codec::stored_bytes(&head)
+    }
+
     /// The cached analysis of layer `index`, or `None` when absent or
     /// unreadable (a damaged entry is deleted so the next run rebuilds it).
     pub fn load(&self, key: &str, index: usize) -> Option<(LayerChanges, Vec<PathTag>)> {
@@ -179,6 +193,7 @@ mod tests {
         assert!(!c.contains(&key));
         c.store(&key, &lc, &tags).unwrap();
         assert!(c.contains(&key));
+        assert_eq!(c.recorded_size(&key), Some(lc.stored_bytes));
         let (back, _) = c.load(&key, 3).unwrap();
         assert_eq!(back.changes.len(), 4);
         let info = c.info().unwrap();

@@ -55,11 +55,7 @@ impl Image {
                     .map(|d| d.to_string())
                     .unwrap_or_else(|| spec.path.clone()),
             })?;
-        let from_files = matches!(
-            self.source,
-            SourceKind::Oci | SourceKind::OciArchive | SourceKind::DockerArchive
-        );
-        if let Some(declared) = spec.compressed_size.filter(|_| from_files) {
+        if let Some(declared) = spec.compressed_size.filter(|_| self.read_from_files()) {
             if declared != size {
                 return Err(Error::Layer {
                     index: i,
@@ -76,6 +72,42 @@ impl Image {
             }
         }
         Ok((r, size))
+    }
+
+    /// Whether the image was read from files (archives, layouts), whose
+    /// descriptor sizes are the sizes of the blobs.
+    fn read_from_files(&self) -> bool {
+        matches!(
+            self.source,
+            SourceKind::Oci | SourceKind::OciArchive | SourceKind::DockerArchive
+        )
+    }
+
+    /// Whether the blob of layer `i` is on this machine (archive, layout,
+    /// daemon export), so its bytes can be checked before a cached analysis
+    /// of it is used. A registry's blobs are not (see [`Image::cached_blob_holds`]).
+    pub fn is_local(&self) -> bool {
+        self.source != SourceKind::Registry
+    }
+
+    /// The cheap facts a layer cache hit is taken on (issue 18), found
+    /// without reading the blob: for a local source, the blob of layer `i`
+    /// exists, is a regular file reached within the store's symlink limit,
+    /// and its size equals the descriptor's (images read from files) and
+    /// `recorded`, the stored size in the cache entry (for a legacy
+    /// docker-archive member, which has no descriptor size, the recorded one
+    /// alone; for a daemon export, the member's size in the export's index).
+    /// A registry layer always holds: it is not requested when cached.
+    pub fn cached_blob_holds(&self, i: usize, recorded: u64) -> bool {
+        if !self.is_local() {
+            return true;
+        }
+        let spec = &self.layers[i];
+        let Ok(Some(size)) = self.store.stat(&spec.path) else {
+            return false;
+        };
+        let declared = spec.compressed_size.filter(|_| self.read_from_files());
+        size == recorded && declared.map_or(true, |d| d == size)
     }
 
     /// Position of layer `i` in a forward-only source (see

@@ -24,6 +24,13 @@ pub trait Store: Send + Sync {
     fn stream_position(&self, _path: &str) -> Option<u64> {
         None
     }
+    /// The size of the regular file at `path`, found without reading it
+    /// (links followed within the store's limit); `Ok(None)` when there is
+    /// no such regular file, or the store cannot tell without a request (a
+    /// registry). The layer cache's cheap check before a hit (issue 18).
+    fn stat(&self, _path: &str) -> Result<Option<u64>> {
+        Ok(None)
+    }
 }
 
 /// Normalise a relative path inside a store: strips `./`, rejects absolute
@@ -109,11 +116,11 @@ impl DirStore {
     }
 }
 
-impl Store for DirStore {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn open(&self, path: &str) -> Result<Option<(Box<dyn Read + Send>, u64)>> {
+impl DirStore {
+    /// `path` inside the directory with every symlink resolved (the
+    /// system's limit on hops applies), or `None` when nothing is there;
+    /// with the path as named, for messages.
+    fn real_path(&self, path: &str) -> Result<Option<(PathBuf, PathBuf)>> {
         let rel = clean_rel_path(path, &self.name)?;
         let full = self.root.join(&rel);
         let real = match full.canonicalize() {
@@ -127,6 +134,25 @@ impl Store for DirStore {
                 "symlink points outside the image directory",
             ));
         }
+        Ok(Some((full, real)))
+    }
+}
+
+impl Store for DirStore {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn stat(&self, path: &str) -> Result<Option<u64>> {
+        let Some((full, real)) = self.real_path(path)? else {
+            return Ok(None);
+        };
+        let m = std::fs::metadata(&real).map_err(|e| Error::io(full.display().to_string(), e))?;
+        Ok(m.is_file().then_some(m.len()))
+    }
+    fn open(&self, path: &str) -> Result<Option<(Box<dyn Read + Send>, u64)>> {
+        let Some((full, real)) = self.real_path(path)? else {
+            return Ok(None);
+        };
         let f = File::open(&real).map_err(|e| Error::io(full.display().to_string(), e))?;
         let size = f
             .metadata()
@@ -264,6 +290,9 @@ impl crate::layer::tarstream::Skip for SeekSkipBuf {
 impl Store for TarStore {
     fn name(&self) -> &str {
         &self.name
+    }
+    fn stat(&self, path: &str) -> Result<Option<u64>> {
+        Ok(self.lookup(path)?.map(|(_, size)| size))
     }
     fn open(&self, path: &str) -> Result<Option<(Box<dyn Read + Send>, u64)>> {
         Ok(self.lookup(path)?.map(|(offset, size)| {

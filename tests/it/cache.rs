@@ -1,5 +1,6 @@
 //! The layer cache: a warm run gives the same analysis as a cold one, shared
-//! layers are not read again (their blobs may even be gone), damaged entries
+//! layers are not read again (only their presence and size are checked; see
+//! cache_integrity.rs for broken images under a warm cache), damaged entries
 //! are rebuilt, unverified reads are not remembered, two processes can share
 //! one cache, and `imgaudit cache info|prune` report what is there.
 
@@ -96,14 +97,20 @@ fn shared_layers_are_not_read_again() {
         .write(b.path(), |_, _| {});
     let cache = tempfile::tempdir().unwrap();
     ok_json(&analyze_cached(&oci(a.path()), cache.path(), &[]));
-    // Image B's base layer blob is gone: only the cache can supply it.
+    // Image B's base layer blob is spoilt in place, its size kept: only the
+    // cache can supply the layer, so a warm run that passes did not read it
+    // (the blob's cheap facts, presence and size, still hold; issue 18).
     let base_blob = crate::layout::sha(&crate::layout::gzip(&base));
-    std::fs::remove_file(b.path().join("blobs/sha256").join(&base_blob[7..])).unwrap();
+    let blob = b.path().join("blobs/sha256").join(&base_blob[7..]);
+    let mut bytes = std::fs::read(&blob).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    std::fs::write(&blob, &bytes).unwrap();
     let v = ok_json(&analyze_cached(&oci(b.path()), cache.path(), &[]));
     assert_eq!(v["totals"]["final_bytes"], 50_000 + 100 + 700);
     assert_eq!(v["layers"][0]["file_bytes"], 50_100);
     assert_eq!(cache_entries(cache.path()), 3);
-    // Without the cache the missing blob is an error.
+    // Without the cache the spoilt blob is an error.
     let out = imgaudit()
         .args(["analyze", &oci(b.path()), "-q"])
         .output()

@@ -14,18 +14,20 @@ use crate::error::Result;
 use sha2::{Digest as _, Sha256};
 use std::path::Path;
 
-const DOCS_MAGIC: &[u8; 16] = b"imgaudit-docs\x00\x00\x01";
+/// Version 2: the other members carry their sizes (issue 18).
+const DOCS_MAGIC: &[u8; 16] = b"imgaudit-docs\x00\x00\x02";
 /// Part of the key: a format change makes old entries unreachable.
 const FORMAT: u32 = 1;
 
 /// The small documents of a daemon export, by their cleaned paths in the
-/// export, its symlinks (path → target as written), and the paths of its
-/// other files (layers, documents too big to keep), whose bytes are not here.
+/// export, its symlinks (path → target as written), and the paths and sizes
+/// of its other files (layers, documents too big to keep), whose bytes are
+/// not here; the sizes are the layer cache's cheap check on a hit.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ExportDocs {
     pub files: Vec<(String, Vec<u8>)>,
     pub links: Vec<(String, String)>,
-    pub others: Vec<String>,
+    pub others: Vec<(String, u64)>,
 }
 
 /// The key of a daemon image's export documents: its image ID.
@@ -62,8 +64,9 @@ fn encode(d: &ExportDocs) -> Vec<u8> {
         o.bytes(target.as_bytes());
     }
     o.u64(d.others.len() as u64);
-    for path in &d.others {
+    for (path, size) in &d.others {
         o.bytes(path.as_bytes());
+        o.u64(*size);
     }
     o.seal()
 }
@@ -81,7 +84,8 @@ fn decode(all: &[u8]) -> Option<ExportDocs> {
         d.links.push((path, text(r.bytes()?)?));
     }
     for _ in 0..r.u64()? {
-        d.others.push(text(r.bytes()?)?);
+        let path = text(r.bytes()?)?;
+        d.others.push((path, r.u64()?));
     }
     r.is_done().then_some(d)
 }
@@ -99,7 +103,7 @@ mod tests {
                 ("abc.json".into(), vec![0, 1, 2]),
             ],
             links: vec![("blobs/sha256/x".into(), "../../abc.json".into())],
-            others: vec!["0123/layer.tar".into()],
+            others: vec![("0123/layer.tar".into(), 10240)],
         };
         let k = key("sha256:00");
         assert_ne!(k, key("sha256:01"));

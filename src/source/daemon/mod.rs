@@ -458,7 +458,7 @@ impl DaemonStore {
             match node {
                 Node::File(k) => match self.docs.get(k) {
                     Some(b) => d.files.push((path.clone(), b.to_vec())),
-                    None => d.others.push(path.clone()),
+                    None => d.others.push((path.clone(), self.pool.entries[*k].size)),
                 },
                 Node::Link(t) => d.links.push((path.clone(), t.clone())),
             }
@@ -496,8 +496,9 @@ struct CachedStore {
     name: String,
     files: HashMap<String, Vec<u8>>,
     links: HashMap<String, String>,
-    /// Files of the export that are not in `files` (layers, big documents).
-    others: HashSet<String>,
+    /// Files of the export that are not in `files` (layers, big documents),
+    /// with their sizes.
+    others: HashMap<String, u64>,
     exporter: Exporter,
     ins: Inspected,
     full: OnceLock<std::result::Result<DaemonStore, String>>,
@@ -545,10 +546,19 @@ impl Store for CachedStore {
             let n = d.len() as u64;
             return Ok(Some((Box::new(Cursor::new(d.clone())), n)));
         }
-        if !self.others.contains(&p) {
+        if !self.others.contains_key(&p) {
             return Ok(None); // not in the export at all
         }
         self.full()?.open(path)
+    }
+    /// From the cached index of the export, with no export: the member's
+    /// size when the last index pass of this image ID saw it.
+    fn stat(&self, path: &str) -> Result<Option<u64>> {
+        let p = follow_links(&self.name, path, |p| self.links.get(p))?;
+        if let Some(d) = self.files.get(&p) {
+            return Ok(Some(d.len() as u64));
+        }
+        Ok(self.others.get(&p).copied())
     }
 }
 
@@ -558,6 +568,10 @@ impl Store for DaemonStore {
     }
     fn stream_position(&self, path: &str) -> Option<u64> {
         self.lookup(path).ok().flatten().map(|k| k as u64)
+    }
+    /// The member's size as the index pass saw it.
+    fn stat(&self, path: &str) -> Result<Option<u64>> {
+        Ok(self.lookup(path)?.map(|k| self.pool.entries[k].size))
     }
     fn open(&self, path: &str) -> Result<Option<(Box<dyn Read + Send>, u64)>> {
         let Some(k) = self.lookup(path)? else {

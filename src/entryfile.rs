@@ -1,7 +1,9 @@
 //! Cache entry files: the on-disk form shared by the layer cache
 //! ([`crate::cache`]) and the daemon source's export-document cache.
 //!
-//! - Layout: `<cache dir>/layers/<2 hex>/<key>.<kind>`.
+//! - Layout: `<cache dir>/layers/<2 hex>/<key>.<kind>`; the directories
+//!   imgaudit creates are `0700` (the digests in the names say which images
+//!   a user analysed; the files themselves are `0600`).
 //! - Writes are atomic (a temporary `.tmp-*` file in the same directory,
 //!   then a rename), so a crash or a second imgaudit process never leaves a
 //!   partial entry under a key.
@@ -28,6 +30,16 @@ pub(crate) fn entry_path(cache_dir: &Path, key: &str, ext: &str) -> PathBuf {
         .join(format!("{key}.{ext}"))
 }
 
+/// Create `dir` and its missing parents with mode `0700` (an existing
+/// directory is left as it is).
+pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
 /// Read and decode the entry at `path`: `None` when absent, too large or
 /// unreadable; an entry that does not decode is deleted so it is rebuilt.
 pub(crate) fn read_entry<T>(path: &Path, decode: impl FnOnce(&[u8]) -> Option<T>) -> Option<T> {
@@ -47,7 +59,7 @@ pub(crate) fn read_entry<T>(path: &Path, decode: impl FnOnce(&[u8]) -> Option<T>
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().expect("entries live in a subdirectory");
     let io = |e: std::io::Error| Error::io(dir.display().to_string(), e);
-    std::fs::create_dir_all(dir).map_err(io)?;
+    create_private_dir(dir).map_err(io)?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".tmp-")
         .tempfile_in(dir)

@@ -10,7 +10,7 @@
 //!   verified its digest, so an entry stands for bytes that were checked.
 //! - Location: `<cache dir>/layers/<2 hex>/<key>.layer` (the cache dir is
 //!   `--cache-dir`, else `$XDG_CACHE_HOME/imgaudit`, else `~/.cache/imgaudit`);
-//!   atomic writes and a sha256 trailer come from
+//!   atomic writes, a sha256 trailer and `0700` directories come from
 //!   [`crate::entryfile`]. An entry that does not check out is ignored
 //!   (deleted) and rebuilt.
 //! - Format: see [`codec`].
@@ -147,12 +147,15 @@ impl LayerCache {
         Ok(freed)
     }
 
-    /// Every file under the cache directory's two-hex subdirectories.
+    /// Every file under the cache directory's two-hex subdirectories. A
+    /// `layers` directory or subdirectory that is a symlink is not followed:
+    /// `prune` must never delete files outside the cache directory.
     fn entries(&self) -> Result<Vec<(PathBuf, u64)>> {
         let mut out = Vec::new();
         let read =
             |d: &Path| std::fs::read_dir(d).map_err(|e| Error::io(d.display().to_string(), e));
-        if !self.dir.is_dir() {
+        let real_dir = std::fs::symlink_metadata(&self.dir).is_ok_and(|m| m.is_dir());
+        if !real_dir {
             return Ok(out);
         }
         for sub in read(&self.dir)? {
@@ -161,6 +164,10 @@ impl LayerCache {
             let name = name.to_string_lossy();
             if name.len() != 2 || !name.bytes().all(|b| b.is_ascii_hexdigit()) {
                 continue; // not ours
+            }
+            // `file_type` does not follow symlinks.
+            if !sub.file_type().is_ok_and(|t| t.is_dir()) {
+                continue;
             }
             for f in read(&sub.path())? {
                 let f = f.map_err(|e| Error::io(sub.path().display().to_string(), e))?;

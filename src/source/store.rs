@@ -356,7 +356,8 @@ pub fn open_archive(path: &Path, temp_dir: Option<&Path>) -> Result<TarStore> {
     f.rewind().map_err(|e| Error::io(&name, e))?;
     if n >= 2 && magic[..2] == [0x1f, 0x8b] {
         let dir = temp_dir.map_or_else(std::env::temp_dir, Path::to_path_buf);
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io(dir.display().to_string(), e))?;
+        crate::entryfile::create_private_dir(&dir)
+            .map_err(|e| Error::io(dir.display().to_string(), e))?;
         let mut tmp =
             tempfile::tempfile_in(&dir).map_err(|e| Error::io(dir.display().to_string(), e))?;
         let mut dec = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(f));

@@ -204,3 +204,117 @@ fn two_processes_share_one_cache() {
         .all(|f| f.extension().is_some_and(|e| e == "layer")));
     assert_eq!(files.len(), v1["layers"].as_array().unwrap().len());
 }
+
+/// Mode bits of `p` (permission bits only).
+fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn cache_directories_are_private() {
+    let t = tempfile::tempdir().unwrap();
+    let cache = t.path().join("new/cache");
+    let img = repo_root()
+        .join("testdata/demo/demo-oci.tar")
+        .display()
+        .to_string();
+    ok_json(&analyze_cached(&img, &cache, &[]));
+    let layers = cache.join("layers");
+    let mut dirs = vec![t.path().join("new"), cache.clone(), layers.clone()];
+    let files = entry_files(&cache);
+    assert!(!files.is_empty());
+    for f in &files {
+        assert_eq!(mode(f), 0o600, "{}", f.display());
+        dirs.push(f.parent().unwrap().to_path_buf());
+    }
+    for d in &dirs {
+        assert_eq!(mode(d), 0o700, "{}", d.display());
+    }
+    // The cache directory made for a gzip-compressed archive's temporary
+    // file (no layer cache) is private too.
+    let gz = t.path().join("demo.tar.gz");
+    std::fs::write(
+        &gz,
+        crate::layout::gzip(
+            &std::fs::read(repo_root().join("testdata/demo/demo-oci.tar")).unwrap(),
+        ),
+    )
+    .unwrap();
+    let tmp_cache = t.path().join("gz-cache");
+    let out = imgaudit()
+        .args([
+            "analyze",
+            gz.to_str().unwrap(),
+            "-q",
+            "--no-cache",
+            "--cache-dir",
+        ])
+        .arg(&tmp_cache)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(mode(&tmp_cache), 0o700);
+}
+
+#[test]
+fn prune_never_follows_a_symlink_out_of_the_cache() {
+    let t = tempfile::tempdir().unwrap();
+    // Files outside the cache that look exactly like entries.
+    let victim = t.path().join("victim");
+    let victim_files = [
+        victim.join("ab").join(format!("{}.layer", "ab".repeat(32))),
+        victim.join("cd").join(format!("{}.docs", "cd".repeat(32))),
+        victim.join("ab").join(".tmp-x"),
+        victim.join("ef").join(format!("{}.layer", "ef".repeat(32))),
+    ];
+    for f in &victim_files {
+        std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+        std::fs::write(f, b"not yours").unwrap();
+    }
+    let prune = |cache: &Path| {
+        let out = imgaudit()
+            .args(["cache", "prune", "--cache-dir"])
+            .arg(cache)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // `layers` itself a symlink to that directory.
+    let c1 = t.path().join("c1");
+    std::fs::create_dir(&c1).unwrap();
+    std::os::unix::fs::symlink(&victim, c1.join("layers")).unwrap();
+    let text = prune(&c1);
+    assert!(text.starts_with("removed 0 cached layers"), "{text}");
+    // A two-hex subdirectory that is a symlink, beside a real entry.
+    let c2 = t.path().join("c2");
+    let img = repo_root()
+        .join("testdata/demo/demo-oci.tar")
+        .display()
+        .to_string();
+    ok_json(&analyze_cached(&img, &c2, &[]));
+    let real = entry_files(&c2).len();
+    assert!(real > 0);
+    let hex = (0..=255u8)
+        .map(|b| format!("{b:02x}"))
+        .find(|h| !c2.join("layers").join(h).exists())
+        .unwrap();
+    std::os::unix::fs::symlink(victim.join("ef"), c2.join("layers").join(&hex)).unwrap();
+    let text = prune(&c2);
+    assert!(
+        text.starts_with(&format!("removed {real} cached layers")),
+        "{text}"
+    );
+    for f in &victim_files {
+        assert_eq!(std::fs::read(f).unwrap(), b"not yours", "{}", f.display());
+    }
+}

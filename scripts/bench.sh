@@ -57,12 +57,16 @@ else
 fi
 
 # ------------------------------------------------------------ 2. the binaries
-log "cargo build --release"
-(cd "$ROOT" && cargo build --release --quiet)
+# BENCH_FEATURES: the Cargo features of the imgaudit under test. Default
+# `isal` (the opt-in ISA-L decoder, so the figures below stay comparable
+# with earlier sessions); BENCH_FEATURES= benches the default pure-Rust build.
+FEATURES="${BENCH_FEATURES-isal}"
+log "cargo build --release --features '$FEATURES'"
+(cd "$ROOT" && cargo build --release --quiet --features "$FEATURES")
 TARGET=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 BIN=$TARGET/release/imgaudit
-FLOOR=$(cd "$ROOT" && cargo bench --bench floor --no-run --quiet --message-format=json |
+FLOOR=$(cd "$ROOT" && cargo bench --bench floor --no-run --quiet --features "$FEATURES" --message-format=json |
     python3 -c '
 import json, sys
 for line in sys.stdin:

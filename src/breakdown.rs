@@ -9,6 +9,7 @@
 use crate::classify::packages::{self, Manager, Package, PackageIndex};
 use crate::classify::PathTag;
 use crate::classify::Rules;
+use crate::finding::{Amount, Code, Contributor, ContributorKind, Level, Status, Unit};
 use crate::layer::display_path;
 use crate::layer::probe::DbKind;
 use crate::tree::FinalFile;
@@ -84,14 +85,9 @@ pub struct RequiredGroup {
     pub bytes: u64,
 }
 
-/// A history anti-pattern linked to waste, with a stable code.
-#[derive(Debug, Clone, Serialize)]
-pub struct Finding {
-    pub code: &'static str,
-    pub layer: u32,
-    pub bytes: u64,
-    pub message: String,
-}
+/// A history anti-pattern linked to waste: the crate's shared finding type,
+/// with an `IA…` code, a warn level, and `layer` and `bytes` set.
+pub use crate::finding::Finding;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Savings {
@@ -662,16 +658,13 @@ fn findings(
     };
     for (&(layer, hidden_by), &bytes) in wasted {
         if let Some(h) = hidden_by.filter(|&h| h != layer) {
-            out.push(Finding {
-                code: "IA001",
-                layer,
-                bytes,
-                message: format!(
-                    "{bytes} bytes written by layer {layer} are deleted or replaced by layer {h} ({}); \
-                     delete them in the same RUN that creates them (or squash), so they are never shipped",
-                    short(&cmd(h))
-                ),
-            });
+            let message = format!(
+                "{} written by layer {layer} are deleted or replaced by layer {h} ({}); \
+                 delete them in the same RUN that creates them (or squash), so they are never shipped",
+                crate::units::human(bytes),
+                short(&cmd(h))
+            );
+            out.push(history(Code::IA001, layer, bytes, &cmd(layer), message));
         }
     }
     for (l, c) in created_by.iter().enumerate() {
@@ -686,30 +679,51 @@ fn findings(
             && !c.contains("/var/lib/apt/lists")
             && in_layer("package-indexes")
         {
-            out.push(Finding {
-                code: "IA002",
-                layer: l,
-                bytes: 0,
-                message: format!(
-                    "layer {l} runs apt-get install without `rm -rf /var/lib/apt/lists/*` in the same RUN ({})",
-                    short(c)
-                ),
-            });
+            let message = format!(
+                "layer {l} runs apt-get install without `rm -rf /var/lib/apt/lists/*` in the same RUN ({})",
+                short(c)
+            );
+            out.push(history(Code::IA002, l, 0, c, message));
         }
         if c.contains("pip install") && !c.contains("--no-cache-dir") && in_layer("package-caches")
         {
-            out.push(Finding {
-                code: "IA003",
-                layer: l,
-                bytes: 0,
-                message: format!(
-                    "layer {l} runs pip install without --no-cache-dir ({})",
-                    short(c)
-                ),
-            });
+            let message = format!(
+                "layer {l} runs pip install without --no-cache-dir ({})",
+                short(c)
+            );
+            out.push(history(Code::IA003, l, 0, c, message));
         }
     }
     out
+}
+
+/// A history finding, warn level, the layer as its contributor: IA001
+/// measures the bytes hidden (none allowed), IA002/IA003 count the one
+/// `RUN` line that shows the pattern.
+fn history(code: Code, layer: u32, bytes: u64, created_by: &str, message: String) -> Finding {
+    let (rule, unit, measured) = match code {
+        Code::IA001 => ("history.hidden_by_later_layer", Unit::Bytes, bytes),
+        Code::IA002 => ("history.apt_lists_kept", Unit::Count, 1),
+        _ => ("history.pip_cache_kept", Unit::Count, 1),
+    };
+    Finding {
+        code,
+        rule: rule.into(),
+        level: Level::Warn,
+        status: Status::Warn,
+        unit,
+        measured: Amount::Int(measured),
+        limit: Amount::Int(0),
+        message,
+        contributors: vec![Contributor {
+            name: format!("layer {layer}: {}", short(created_by)),
+            bytes: Some(bytes),
+            layer: Some(layer),
+            kind: ContributorKind::Layer,
+        }],
+        layer: Some(layer),
+        bytes: Some(bytes),
+    }
 }
 
 /// History lines quoted in labels and findings are cut to this width.

@@ -38,6 +38,9 @@ impl Change {
 #[derive(Debug, Clone, Serialize)]
 pub struct Side {
     pub reference: String,
+    /// Where the image came from (titles show an archive by its file name).
+    #[serde(skip)]
+    pub source: Option<crate::source::SourceKind>,
     pub platform: String,
     pub config_digest: String,
     pub manifest_digest: Option<String>,
@@ -219,6 +222,7 @@ impl Diff {
 fn side(a: &Analysis) -> Side {
     Side {
         reference: a.image.reference.clone(),
+        source: Some(a.image.source),
         platform: a.image.platform.clone(),
         config_digest: a.image.config_digest.to_string(),
         manifest_digest: a.image.manifest_digest.as_ref().map(|d| d.to_string()),

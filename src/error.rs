@@ -17,11 +17,15 @@ pub enum Error {
     NotFound(PathBuf),
     #[error("{path}: not a container image ({reason})")]
     NotAnImage { path: String, reason: String },
+    /// An archive that ends before its last member does (a cut download or
+    /// copy): says what is missing.
+    #[error("{path}: truncated archive: {missing}")]
+    Truncated { path: String, missing: String },
     #[error("unsupported image reference {reference:?}: {reason}")]
     BadReference { reference: String, reason: String },
     #[error("{what}: {reason}")]
     Malformed { what: String, reason: String },
-    #[error("{what} is larger than the {limit}-byte limit")]
+    #[error("{what} is larger than the {} limit ({limit} bytes)", crate::units::human(*.limit))]
     TooLarge { what: String, limit: u64 },
     #[error("invalid digest {digest:?} in {what}: {reason}")]
     BadDigest {

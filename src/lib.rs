@@ -18,6 +18,7 @@ pub mod digest;
 pub mod dirtree;
 pub(crate) mod entryfile;
 pub mod error;
+pub mod finding;
 pub mod layer;
 pub mod report;
 pub mod run;

@@ -1,14 +1,34 @@
 //! The one-row-per-image summary (`imgaudit analyze A B C`, and
 //! `--all-platforms`): the audit table engineers otherwise assemble by hand.
+//! An image that could not be analysed is a row too ([`SummaryRow::failed`]),
+//! so the others are still reported.
 
 use crate::analysis::{Analysis, SCHEMA_VERSION};
 use crate::source::SourceKind;
 use serde::ser::SerializeMap;
 use serde::Serialize;
 
+/// One image given on the command line (or one platform of it).
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum SummaryRow {
+    Image(ImageRow),
+    /// In the JSON: `{"reference": …, "error": …}`.
+    Failed(FailedRow),
+}
+
+/// An image that could not be analysed.
+#[derive(Debug, Clone, Serialize)]
+pub struct FailedRow {
+    /// The reference as given.
+    pub reference: String,
+    /// The error, with its causes (`{:#}` of an `anyhow::Error`).
+    pub error: String,
+}
+
 /// One analysed image.
 #[derive(Debug, Clone, Serialize)]
-pub struct SummaryRow {
+pub struct ImageRow {
     pub reference: String,
     pub platform: String,
     pub source: SourceKind,
@@ -49,9 +69,28 @@ impl Serialize for Summary {
     }
 }
 
+impl Summary {
+    /// How many rows are failures.
+    pub fn failed(&self) -> usize {
+        self.rows
+            .iter()
+            .filter(|r| matches!(r, SummaryRow::Failed(_)))
+            .count()
+    }
+}
+
 impl SummaryRow {
+    /// The row of an image that could not be analysed: `reference` as the
+    /// user gave it, `error` the message with its causes.
+    pub fn failed(reference: impl Into<String>, error: impl Into<String>) -> SummaryRow {
+        SummaryRow::Failed(FailedRow {
+            reference: reference.into(),
+            error: error.into(),
+        })
+    }
+
     pub fn of(a: &Analysis) -> SummaryRow {
-        SummaryRow {
+        SummaryRow::Image(ImageRow {
             reference: a.image.reference.clone(),
             platform: a.image.platform.clone(),
             source: a.image.source,
@@ -64,6 +103,6 @@ impl SummaryRow {
             removable_bytes: a.savings.as_ref().map(|s| s.removable_bytes),
             files: a.totals.files,
             efficiency: a.totals.efficiency,
-        }
+        })
     }
 }

@@ -1,5 +1,6 @@
 //! Human-readable text for reports: byte sizes (decimal units, as `docker
-//! images` prints them) and shortened one-line commands.
+//! images` prints them) and shortened one-line commands. The progress bar
+//! uses the same units ([`human`], [`human_rate`]).
 
 /// `1234567` → `"1.2 MB"`.
 pub fn human(bytes: u64) -> String {
@@ -20,6 +21,14 @@ pub fn human(bytes: u64) -> String {
     }
 }
 
+/// A throughput in the units of [`human`]: `"612 MB/s"`.
+pub fn human_rate(bytes_per_sec: f64) -> String {
+    if !bytes_per_sec.is_finite() || bytes_per_sec < 0.0 {
+        return "-".into();
+    }
+    format!("{}/s", human(bytes_per_sec as u64))
+}
+
 /// Collapse whitespace to single spaces and cut to `max` characters with `…`.
 pub fn shorten(s: &str, max: usize) -> String {
     let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -34,7 +43,7 @@ pub fn shorten(s: &str, max: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{human, shorten};
+    use super::{human, human_rate, shorten};
 
     #[test]
     fn shortens_one_line() {
@@ -48,5 +57,7 @@ mod tests {
         assert_eq!(human(1_500), "1.5 kB");
         assert_eq!(human(217_000_000), "217 MB");
         assert_eq!(human(1_550_000_000), "1.6 GB");
+        assert_eq!(human_rate(612_345_678.9), "612 MB/s");
+        assert_eq!(human_rate(f64::NAN), "-");
     }
 }

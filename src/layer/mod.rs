@@ -129,6 +129,22 @@ impl<R: Read> Read for ProgressReader<'_, R> {
     }
 }
 
+/// The error a [`BudgetReader`] fails with: the layer is larger than
+/// `--max-layer-bytes` (told apart from a corrupt stream by its type).
+#[derive(Debug)]
+struct OverLimit(u64);
+impl std::fmt::Display for OverLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "layer decompresses to more than {} ({} bytes), the per-layer limit; raise it with --max-layer-bytes SIZE",
+            crate::units::human(self.0),
+            self.0
+        )
+    }
+}
+impl std::error::Error for OverLimit {}
+
 /// Fails once more than `left` bytes have been read (decompression bombs).
 struct BudgetReader<R> {
     inner: R,
@@ -139,10 +155,7 @@ impl<R: Read> Read for BudgetReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         if n as u64 > self.left {
-            return Err(io::Error::other(format!(
-                "layer decompresses to more than {} bytes (the per-layer limit; raise it with --max-layer-bytes)",
-                self.limit
-            )));
+            return Err(io::Error::other(OverLimit(self.limit)));
         }
         self.left -= n as u64;
         Ok(n)
@@ -268,6 +281,9 @@ pub fn read_layer(
     let mut tar = TarReader::new(ReadSkip(BufReader::with_capacity(256 * 1024, decoded)));
     let mut changes = Vec::new();
     let ctx = |e: io::Error, tar: &TarReader<_>| {
+        if let Some(over) = e.get_ref().and_then(|r| r.downcast_ref::<OverLimit>()) {
+            return layer_err(over.to_string());
+        }
         layer_err(format!(
             "{} at tar offset {}: {e}",
             match compression {

@@ -73,8 +73,10 @@ pub fn probe_file<R: Skip>(
         };
         if size > cap {
             warnings.push(format!(
-                "/{}: {size} bytes is over the {cap}-byte limit for package databases; its packages are not attributed",
-                String::from_utf8_lossy(path)
+                "/{}: {} is over the {} limit for package databases; its packages are not attributed",
+                String::from_utf8_lossy(path),
+                crate::units::human(size),
+                crate::units::human(cap)
             ));
             return Ok(None);
         }

@@ -3,36 +3,33 @@
 //! coloured by category, per-layer bars (kept vs wasted), the savings
 //! breakdown and packages; for a diff, both sides. The treemap's directory
 //! tree is computed by [`crate::dirtree`]; the page's script only lays it out.
+//! The stylesheet and script are `assets/report.css` and `assets/report.js`,
+//! included at build time. Every text is escaped ([`escape::html`];
+//! image-derived text through [`escape::html_name`]).
 //!
 //! Headline figures carry `id` and `data-bytes` attributes so tests (and
 //! scripts) can read them back from the DOM; once the treemap is drawn the
 //! body gets `data-treemap-ready` and the number of boxes drawn.
 
+use super::escape::{self, html as esc, html_name};
+use super::model::{Align, Cell, Line, Notes, Span, Table};
+use super::sections;
+use super::words::{headline_words, image_name, plural, signed};
 use crate::analysis::Analysis;
 use crate::budget::{CheckReport, Status};
-use crate::diff::{Change, Diff};
+use crate::diff::Diff;
 use crate::dirtree::DirTree;
-use crate::report::table::{headline_words, show_value, signed, signed_pct};
 use crate::summary::Summary;
 use crate::units::{human, shorten};
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-/// Escape text for HTML content and attributes.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+const STYLE: &str = include_str!("assets/report.css");
+const SCRIPT: &str = include_str!("assets/report.js");
+/// `created_by` commands are cut to this many characters.
+const COMMAND_MAX: usize = 100;
+/// Tables longer than this are folded in `<details>`.
+const FOLD: usize = 15;
 
 /// JSON safe inside a `<script>` element.
 fn script_json<T: serde::Serialize>(v: &T) -> String {
@@ -72,161 +69,6 @@ pub fn color(id: &str) -> String {
     format!("hsl({}, 55%, 60%)", h % 360)
 }
 
-const STYLE: &str = r##"
-:root { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d1d1f; }
-body { margin: 0 auto; max-width: 1200px; padding: 16px 24px 48px; }
-h1 { font-size: 1.4em; margin: 0.2em 0; word-break: break-all; }
-h2 { font-size: 1.1em; margin-top: 1.6em; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
-.meta { color: #666; font-size: 0.9em; }
-.figures { display: flex; flex-wrap: wrap; gap: 12px; margin: 12px 0; }
-.fig { background: #f4f5f7; border-radius: 6px; padding: 8px 14px; min-width: 120px; }
-.fig .k { font-size: 0.8em; color: #666; }
-.fig .v { font-size: 1.3em; font-weight: 600; }
-.down { color: #1a7f37; } .up { color: #cf222e; }
-table { border-collapse: collapse; font-size: 0.9em; margin: 8px 0; }
-th, td { padding: 3px 10px; border-bottom: 1px solid #eee; text-align: left; vertical-align: top; }
-td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
-code { font-size: 0.9em; word-break: break-all; }
-.sw { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 6px; }
-.treemap { position: relative; width: 100%; height: 520px; background: #fafafa; border: 1px solid #ddd; overflow: hidden; }
-.tm { position: absolute; box-sizing: border-box; border: 1px solid #fff; overflow: hidden; font-size: 11px; padding: 1px 3px; color: #111; cursor: default; }
-.tm.dir { cursor: zoom-in; }
-.tm .lbl { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; pointer-events: none; }
-.crumbs { margin: 6px 0; font-size: 0.9em; }
-.crumbs a { cursor: pointer; color: #0969da; text-decoration: underline; }
-.legend { display: flex; flex-wrap: wrap; gap: 10px; font-size: 0.85em; margin: 6px 0; }
-.sides { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }
-.sides > div { min-width: 0; overflow-x: auto; }
-svg.layers { max-width: 100%; height: auto; }
-.sides .treemap { height: 420px; }
-details summary { cursor: pointer; margin: 6px 0; }
-.pass { color: #1a7f37; } .warn { color: #9a6700; } .fail { color: #cf222e; font-weight: 600; }
-"##;
-
-const SCRIPT: &str = r##"
-(function () {
-  "use strict";
-  window.addEventListener("error", function (e) {
-    document.body.setAttribute("data-js-error", String(e.message));
-  });
-  function human(b) {
-    var u = ["B", "kB", "MB", "GB", "TB", "PB"], i = 0, v = b;
-    if (b < 1000) return b + " B";
-    while (v >= 1000 && i < u.length - 1) { v /= 1000; i++; }
-    return (v >= 100 ? v.toFixed(0) : v.toFixed(1)) + " " + u[i];
-  }
-  function worst(row, side) {
-    var s = 0, mx = 0, mn = Infinity;
-    row.forEach(function (q) { s += q.a; mx = Math.max(mx, q.a); mn = Math.min(mn, q.a); });
-    return Math.max(side * side * mx / (s * s), (s * s) / (side * side * mn));
-  }
-  function squarify(items, x, y, w, h) {
-    var out = [], total = 0;
-    items.forEach(function (i) { total += i.v; });
-    if (total <= 0 || w <= 0 || h <= 0) return out;
-    var scale = w * h / total;
-    var rest = items.filter(function (i) { return i.v > 0; })
-      .map(function (i) { return { n: i, a: i.v * scale }; });
-    while (rest.length) {
-      var side = Math.min(w, h), row = [rest[0]], k = 1;
-      while (k < rest.length && worst(row.concat([rest[k]]), side) <= worst(row, side)) { row.push(rest[k]); k++; }
-      rest = rest.slice(k);
-      var s = 0; row.forEach(function (q) { s += q.a; });
-      if (w >= h) {
-        var cw = s / h, yy = y;
-        row.forEach(function (q) { var hh = q.a / cw; out.push({ n: q.n, x: x, y: yy, w: cw, h: hh }); yy += hh; });
-        x += cw; w -= cw;
-      } else {
-        var rh = s / w, xx = x;
-        row.forEach(function (q) { var ww = q.a / rh; out.push({ n: q.n, x: xx, y: y, w: ww, h: rh }); xx += ww; });
-        y += rh; h -= rh;
-      }
-    }
-    return out;
-  }
-  function items(node) {
-    var v = node.children.map(function (c) { return { v: c.bytes, node: c }; });
-    if (node.rest > 0) v.push({ v: node.rest, node: null });
-    v.sort(function (a, b) { return b.v - a.v; });
-    return v;
-  }
-  function drawTreemap(el) {
-    var data = JSON.parse(document.getElementById(el.getAttribute("data-tree")).textContent);
-    if (!data) { el.textContent = "No directory tree (analysed with --sizes-only?)"; return 0; }
-    var cats = data.categories, colors = data.colors, path = [data.root];
-    var crumbs = el.previousElementSibling;
-    function colorOf(n) {
-      if (!n || !n.categories.length) return "#ddd";
-      return colors[n.categories[0][0]] || "#ccc";
-    }
-    function tip(n, prefix) {
-      var t = prefix + "  " + human(n.bytes);
-      n.categories.slice(0, 4).forEach(function (c) { t += "\n  " + cats[c[0]] + ": " + human(c[1]); });
-      return t;
-    }
-    function render() {
-      var node = path[path.length - 1], W = el.clientWidth, H = el.clientHeight, drawn = 0;
-      el.innerHTML = "";
-      crumbs.innerHTML = "";
-      path.forEach(function (p, i) {
-        var a = document.createElement(i + 1 < path.length ? "a" : "span");
-        a.textContent = (i === 0 ? "/" : p.name + "/") + (i + 1 === path.length ? "  (" + human(p.bytes) + ")" : "");
-        if (i + 1 < path.length) a.addEventListener("click", function () { path = path.slice(0, i + 1); render(); });
-        crumbs.appendChild(a);
-      });
-      var prefix = path.slice(1).map(function (p) { return p.name; }).join("/");
-      squarify(items(node), 0, 0, W, H).forEach(function (r) {
-        var d = document.createElement("div"), n = r.n.node;
-        d.className = "tm" + (n && n.children.length ? " dir" : "");
-        d.style.left = r.x + "px"; d.style.top = r.y + "px";
-        d.style.width = r.w + "px"; d.style.height = r.h + "px";
-        d.style.background = colorOf(n);
-        var name = n ? n.name : "(smaller entries)";
-        d.title = n ? tip(n, "/" + (prefix ? prefix + "/" : "") + name) : name + "  " + human(r.n.v);
-        if (r.w > 40 && r.h > 14) {
-          var l = document.createElement("div"); l.className = "lbl";
-          l.textContent = name + " " + human(r.n.v); d.appendChild(l);
-        }
-        if (n && n.children.length) {
-          d.addEventListener("click", function () { path.push(n); render(); });
-          if (r.w > 30 && r.h > 30) {
-            squarify(items(n), 0, 0, r.w - 4, r.h - 18).forEach(function (c) {
-              var s = document.createElement("div"), cn = c.n.node;
-              s.className = "tm"; s.style.left = (1 + c.x) + "px"; s.style.top = (15 + c.y) + "px";
-              s.style.width = c.w + "px"; s.style.height = c.h + "px"; s.style.background = colorOf(cn);
-              s.style.pointerEvents = "none";
-              d.appendChild(s); drawn++;
-            });
-          }
-        }
-        el.appendChild(d); drawn++;
-      });
-      return drawn;
-    }
-    return render();
-  }
-  var total = 0, maps = document.querySelectorAll(".treemap");
-  for (var i = 0; i < maps.length; i++) total += drawTreemap(maps[i]);
-  document.body.setAttribute("data-treemap-boxes", String(total));
-  document.body.setAttribute("data-treemap-ready", "1");
-})();
-"##;
-
-fn page_start(out: &mut String, title: &str) {
-    let _ = writeln!(
-        out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>",
-        esc(title)
-    );
-}
-
-fn page_end(out: &mut String, with_script: bool) {
-    if with_script {
-        let _ = writeln!(out, "<script>{SCRIPT}</script>");
-    }
-    out.push_str("</body>\n</html>\n");
-}
-
 fn fig(out: &mut String, id: &str, label: &str, bytes: Option<u64>) {
     let _ = write!(
         out,
@@ -237,59 +79,6 @@ fn fig(out: &mut String, id: &str, label: &str, bytes: Option<u64>) {
             .unwrap_or_default(),
         bytes.map(human).unwrap_or_else(|| "unknown".into())
     );
-}
-
-fn table(out: &mut String, headers: &[&str], numeric: &[usize], rows: &[Vec<String>]) {
-    out.push_str("<table><thead><tr>");
-    for (i, h) in headers.iter().enumerate() {
-        let c = if numeric.contains(&i) {
-            " class=\"n\""
-        } else {
-            ""
-        };
-        let _ = write!(out, "<th{c}>{}</th>", esc(h));
-    }
-    out.push_str("</tr></thead><tbody>\n");
-    for r in rows {
-        out.push_str("<tr>");
-        for (i, cell) in r.iter().enumerate() {
-            let c = if numeric.contains(&i) {
-                " class=\"n\""
-            } else {
-                ""
-            };
-            // Cells are already escaped HTML.
-            let _ = write!(out, "<td{c}>{cell}</td>");
-        }
-        out.push_str("</tr>\n");
-    }
-    out.push_str("</tbody></table>\n");
-}
-
-/// A table folded in `<details>` when long.
-fn folded(
-    out: &mut String,
-    title: &str,
-    headers: &[&str],
-    numeric: &[usize],
-    rows: &[Vec<String>],
-) {
-    if rows.is_empty() {
-        return;
-    }
-    if rows.len() > 15 {
-        let _ = write!(
-            out,
-            "<details><summary>{} ({})</summary>",
-            esc(title),
-            rows.len()
-        );
-        table(out, headers, numeric, rows);
-        out.push_str("</details>\n");
-    } else {
-        let _ = write!(out, "<h3>{}</h3>", esc(title));
-        table(out, headers, numeric, rows);
-    }
 }
 
 /// The tree data element and the treemap container.
@@ -319,7 +108,7 @@ fn legend(out: &mut String, a: &Analysis) {
             out,
             "<span><span class=\"sw\" style=\"background:{}\"></span>{} {}</span>",
             color(&c.id),
-            esc(&c.id),
+            html_name(&c.id),
             human(c.final_bytes)
         );
     }
@@ -354,7 +143,7 @@ fn layer_bars(out: &mut String, a: &Analysis) {
             l.index,
             human(kept),
             human(l.wasted_bytes),
-            esc(&shorten(l.created_by.as_deref().unwrap_or(""), 80)),
+            html_name(&shorten(l.created_by.as_deref().unwrap_or(""), 80)),
             y + 14.0,
             l.index,
             y + 3.0,
@@ -379,101 +168,134 @@ fn layer_bars(out: &mut String, a: &Analysis) {
     );
 }
 
-fn savings(out: &mut String, a: &Analysis) {
-    let Some(s) = &a.savings else {
-        out.push_str("<p>Categories, packages and savings: not computed (--sizes-only).</p>\n");
-        return;
-    };
-    let mut rows = Vec::new();
-    for g in &s.removable {
-        let name = if g.in_final {
-            esc(&g.group)
-        } else {
-            format!("{} (shipped, not in the final filesystem)", esc(&g.group))
-        };
-        rows.push(vec![name, human(g.subtotal), esc(&g.fix)]);
-    }
-    table(out, &["Removable", "Bytes", "Fix"], &[1], &rows);
+fn page_start(out: &mut String, title: &str) {
     let _ = writeln!(
         out,
-        "<p>Total removable from the final filesystem: <b id=\"savings-removable\" data-bytes=\"{}\">{}</b>; minimum <b>{}</b>.</p>",
-        s.removable_bytes,
-        human(s.removable_bytes),
-        human(s.minimum_bytes)
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>",
+        esc(title)
     );
-    let mut rows = Vec::new();
-    for g in &s.removable {
-        for it in &g.items {
-            rows.push(vec![
-                esc(&g.group),
-                format!("<code>{}</code>", esc(&it.label)),
-                human(it.bytes),
-            ]);
-        }
+}
+
+fn page_end(out: &mut String, with_script: bool) {
+    if with_script {
+        let _ = writeln!(out, "<script>\n{SCRIPT}</script>");
     }
-    folded(
-        out,
-        "Removable items",
-        &["Group", "Item", "Bytes"],
-        &[2],
-        &rows,
-    );
+    out.push_str("</body>\n</html>\n");
 }
 
-fn categories_table(out: &mut String, a: &Analysis) {
-    let rows: Vec<Vec<String>> = a
-        .categories
-        .iter()
-        .filter(|c| c.final_bytes > 0 || c.wasted_bytes > 0)
-        .map(|c| {
-            vec![
-                format!(
-                    "<span class=\"sw\" style=\"background:{}\"></span>{}",
-                    color(&c.id),
-                    esc(&c.id)
-                ),
-                esc(&c.group),
-                human(c.final_bytes),
-                human(c.wasted_bytes),
-                c.files.to_string(),
-                if c.removable { "yes" } else { "" }.into(),
-            ]
+fn cell(c: &Cell) -> String {
+    match c {
+        Cell::Text(s) => esc(s),
+        Cell::Name(s) => html_name(s),
+        Cell::Path(s) => format!("<code>{}</code>", html_name(s)),
+        Cell::Command(s) => format!("<code>{}</code>", html_name(&shorten(s, COMMAND_MAX))),
+        Cell::Delta(s, sign) => {
+            let class = match sign {
+                1 => "up",
+                -1 => "down",
+                _ => "",
+            };
+            format!("<span class=\"{class}\">{}</span>", esc(s))
+        }
+        Cell::Category(id) => format!(
+            "<span class=\"sw\" style=\"background:{}\"></span>{}",
+            esc(&color(id)),
+            html_name(id)
+        ),
+        Cell::Status(s) => {
+            let (class, word) = match s {
+                Status::Pass => ("pass", "pass"),
+                Status::Warn => ("warn", "warn"),
+                Status::Fail => ("fail", "FAIL"),
+            };
+            format!("<span class=\"{class}\">{word}</span>")
+        }
+        Cell::Empty => String::new(),
+    }
+}
+
+fn line(l: &Line) -> String {
+    l.iter()
+        .map(|s| match s {
+            Span::Text(t) => esc(t),
+            Span::Strong(t) => format!("<b>{}</b>", esc(t)),
+            Span::Name(t) => html_name(t),
+            Span::Code(t) => format!("<code>{}</code>", html_name(t)),
         })
-        .collect();
-    folded(
-        out,
-        "Categories",
-        &["Category", "Group", "Final", "Wasted", "Files", "Removable"],
-        &[2, 3, 4],
-        &rows,
-    );
+        .collect()
 }
 
-fn packages(out: &mut String, a: &Analysis) {
-    let rows: Vec<Vec<String>> = a
-        .packages
-        .iter()
-        .map(|p| {
-            vec![
-                esc(&p.name),
-                esc(&shorten(&p.version, 30)),
-                human(p.bytes),
-                p.files.to_string(),
-                p.layer.to_string(),
-                esc(&p.category),
-            ]
-        })
-        .collect();
-    folded(
-        out,
-        "Packages",
-        &["Package", "Version", "Size", "Files", "Layer", "Category"],
-        &[2, 3, 4],
-        &rows,
-    );
+/// A table without a title.
+fn bare_table(out: &mut String, t: &Table) {
+    let _ = write!(out, "<table data-section=\"{}\"><thead><tr>", t.id);
+    let class = |a: Align| {
+        if a == Align::Right {
+            " class=\"n\""
+        } else {
+            ""
+        }
+    };
+    for c in &t.columns {
+        let _ = write!(out, "<th{}>{}</th>", class(c.align), esc(c.title));
+    }
+    out.push_str("</tr></thead><tbody>\n");
+    for r in &t.rows {
+        out.push_str(if r.strong {
+            "<tr class=\"strong\">"
+        } else {
+            "<tr>"
+        });
+        for (c, col) in r.cells.iter().zip(&t.columns) {
+            let _ = write!(out, "<td{}>{}</td>", class(col.align), cell(c));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody></table>\n");
 }
 
-fn analysis_body(out: &mut String, a: &Analysis, tree: Option<&DirTree>, side: &str) {
+/// A titled table, folded in `<details>` when long; nothing when empty.
+fn table(out: &mut String, t: &Table) {
+    if t.is_empty() {
+        return;
+    }
+    if t.rows.len() > FOLD {
+        let _ = write!(
+            out,
+            "<details><summary>{} ({})</summary>",
+            esc(&t.title),
+            t.rows.len()
+        );
+        bare_table(out, t);
+        out.push_str("</details>\n");
+    } else {
+        let _ = write!(out, "<h3>{}</h3>", esc(&t.title));
+        bare_table(out, t);
+    }
+}
+
+fn notes(out: &mut String, n: &Notes) {
+    if n.is_empty() {
+        return;
+    }
+    let _ = write!(
+        out,
+        "<h2>{}</h2><ul data-section=\"{}\">",
+        esc(&n.title),
+        n.id
+    );
+    for l in &n.lines {
+        let _ = write!(out, "<li>{}</li>", line(l));
+    }
+    out.push_str("</ul>\n");
+}
+
+fn analysis_body(
+    out: &mut String,
+    a: &Analysis,
+    s: &sections::AnalysisSections,
+    tree: Option<&DirTree>,
+    side: &str,
+) {
     let p = if side.is_empty() {
         String::new()
     } else {
@@ -517,65 +339,49 @@ fn analysis_body(out: &mut String, a: &Analysis, tree: Option<&DirTree>, side: &
     treemap(out, &format!("{p}tree-data"), tree);
     out.push_str("<h2>Layers</h2>\n");
     layer_bars(out, a);
+    table(out, &s.layers);
     out.push_str("<h2>Savings breakdown</h2>\n");
-    savings(out, a);
-    categories_table(out, a);
-    packages(out, a);
-    let rows: Vec<Vec<String>> = a
-        .largest_files
-        .iter()
-        .map(|f| {
-            vec![
-                format!("<code>{}</code>", esc(&f.path)),
-                human(f.bytes),
-                f.layer.to_string(),
-            ]
-        })
-        .collect();
-    folded(
-        out,
-        "Largest files",
-        &["File", "Size", "Layer"],
-        &[1, 2],
-        &rows,
-    );
+    match (&a.savings, &s.savings) {
+        (Some(x), Some(st)) => {
+            bare_table(out, st);
+            let _ = writeln!(
+                out,
+                "<p>Total removable from the final filesystem: <b id=\"{p}savings-removable\" data-bytes=\"{}\">{}</b>; minimum <b>{}</b>.</p>",
+                x.removable_bytes,
+                human(x.removable_bytes),
+                human(x.minimum_bytes)
+            );
+        }
+        _ => {
+            out.push_str("<p>Categories, packages and savings: not computed (--sizes-only).</p>\n")
+        }
+    }
+    for t in [&s.shipped, &s.categories].into_iter().flatten() {
+        table(out, t);
+    }
+    table(out, &s.savings_items);
+    table(out, &s.packages);
+    table(out, &s.files);
+    notes(out, &s.findings);
 }
 
 pub fn render(a: &Analysis, tree: Option<&DirTree>, w: &mut dyn Write) -> io::Result<()> {
     let mut out = String::new();
-    page_start(&mut out, &format!("imgaudit: {}", a.image.reference));
+    let name = image_name(&a.image.reference, Some(a.image.source));
+    page_start(&mut out, &format!("imgaudit: {}", escape::terminal(&name)));
     let _ = writeln!(
         out,
         "<h1>{}</h1>\n<div class=\"meta\">{} · config {} · imgaudit {}</div>",
-        esc(&a.image.reference),
-        esc(&a.image.platform),
+        html_name(&name),
+        html_name(&a.image.platform),
         esc(a.image.config_digest.short()),
         esc(a.tool.version)
     );
-    analysis_body(&mut out, a, tree, "");
-    if !a.warnings.is_empty() {
-        out.push_str("<h2>Warnings</h2><ul>");
-        for m in &a.warnings {
-            let _ = write!(out, "<li>{}</li>", esc(m));
-        }
-        out.push_str("</ul>\n");
-    }
+    let s = sections::analysis(a);
+    analysis_body(&mut out, a, &s, tree, "");
+    notes(&mut out, &s.warnings);
     page_end(&mut out, true);
     w.write_all(out.as_bytes())
-}
-
-fn change_cells(c: &Change) -> Vec<String> {
-    let class = match c.delta.signum() {
-        1 => "up",
-        -1 => "down",
-        _ => "",
-    };
-    vec![
-        human(c.before),
-        human(c.after),
-        format!("<span class=\"{class}\">{}</span>", signed(c.delta)),
-        signed_pct(c),
-    ]
 }
 
 pub fn render_diff(
@@ -585,19 +391,17 @@ pub fn render_diff(
     w: &mut dyn Write,
 ) -> io::Result<()> {
     let mut out = String::new();
+    let (before, after) = sections::diff_title(d);
     page_start(
         &mut out,
-        &format!(
-            "imgaudit diff: {} → {}",
-            d.before.reference, d.after.reference
-        ),
+        &escape::terminal(&format!("imgaudit diff: {before} → {after}")),
     );
     let f = &d.totals.final_bytes;
     let _ = writeln!(
         out,
         "<h1>{} → {}</h1>\n<p class=\"fig\" style=\"display:inline-block\"><span class=\"v\"><span id=\"before-final\" data-bytes=\"{}\">{}</span> → <span id=\"after-final\" data-bytes=\"{}\">{}</span></span> <span id=\"delta-final\" data-bytes=\"{}\" class=\"{}\">{} ({})</span></p>",
-        esc(&d.before.reference),
-        esc(&d.after.reference),
+        html_name(&before),
+        html_name(&after),
         f.before,
         human(f.before),
         f.after,
@@ -607,130 +411,40 @@ pub fn render_diff(
         signed(f.delta),
         esc(&headline_words(f))
     );
-    let rows: Vec<Vec<String>> = d
-        .totals
-        .byte_rows()
-        .into_iter()
-        .map(|(label, c)| [vec![label.to_string()], change_cells(c)].concat())
-        .collect();
-    table(
-        &mut out,
-        &["", "Before", "After", "Change", "%"],
-        &[1, 2, 3, 4],
-        &rows,
-    );
-    let rows: Vec<Vec<String>> = d
-        .groups
-        .iter()
-        .map(|g| [vec![esc(&g.group)], change_cells(&g.final_bytes)].concat())
-        .collect();
-    folded(
-        &mut out,
-        "Groups",
-        &["Group", "Before", "After", "Change", "%"],
-        &[1, 2, 3, 4],
-        &rows,
-    );
-    let rows: Vec<Vec<String>> = d
-        .categories
-        .iter()
-        .map(|c| {
-            [
-                vec![format!(
-                    "<span class=\"sw\" style=\"background:{}\"></span>{}",
-                    color(&c.id),
-                    esc(&c.id)
-                )],
-                change_cells(&c.final_bytes),
-            ]
-            .concat()
-        })
-        .collect();
-    folded(
-        &mut out,
-        "Categories",
-        &["Category", "Before", "After", "Change", "%"],
-        &[1, 2, 3, 4],
-        &rows,
-    );
-    for (title, v) in [
-        ("Packages added", &d.packages.added),
-        ("Packages removed", &d.packages.removed),
-        ("Packages grown", &d.packages.grown),
-        ("Packages shrunk", &d.packages.shrunk),
-    ] {
-        let rows: Vec<Vec<String>> = v
-            .iter()
-            .map(|p| [vec![esc(&p.name)], change_cells(&p.bytes)[..3].to_vec()].concat())
-            .collect();
-        folded(
-            &mut out,
-            title,
-            &["Package", "Before", "After", "Change"],
-            &[1, 2, 3],
-            &rows,
-        );
+    let s = sections::diff(d);
+    if let Some(l) = &s.identical {
+        let _ = writeln!(out, "<p id=\"identical\">{}</p>", line(l));
+        page_end(&mut out, false);
+        return w.write_all(out.as_bytes());
     }
-    let l = &d.layers;
-    let _ = writeln!(
-        out,
-        "<h2>Layers</h2><p>Matched by diff_id: {} shared ({}), {} only before, {} only after.</p>",
-        l.shared.len(),
-        human(l.shared_file_bytes),
-        l.only_before.len(),
-        l.only_after.len()
-    );
-    let rows: Vec<Vec<String>> = l
-        .one_sided()
-        .map(|(side, r)| {
-            vec![
-                side.to_string(),
-                r.before_index.or(r.after_index).unwrap_or(0).to_string(),
-                human(r.file_bytes),
-                format!(
-                    "<code>{}</code>",
-                    esc(&shorten(r.created_by.as_deref().unwrap_or(""), 100))
-                ),
-            ]
-        })
-        .collect();
-    folded(
-        &mut out,
-        "Layers on one side only",
-        &["Side", "#", "Files size", "Created by"],
-        &[1, 2],
-        &rows,
-    );
-    if d.paths.available {
-        for (title, v) in [
-            ("Largest added paths", &d.paths.added),
-            ("Largest removed paths", &d.paths.removed),
-            ("Largest grown paths", &d.paths.grown),
-        ] {
-            let rows: Vec<Vec<String>> = v
-                .iter()
-                .map(|p| {
-                    [
-                        vec![format!("<code>{}</code>", esc(&p.path))],
-                        change_cells(&p.bytes)[..3].to_vec(),
-                    ]
-                    .concat()
-                })
-                .collect();
-            folded(
-                &mut out,
-                title,
-                &["Path", "Before", "After", "Change"],
-                &[1, 2, 3],
-                &rows,
-            );
+    bare_table(&mut out, &s.totals);
+    for t in [&s.groups, &s.categories].into_iter().flatten() {
+        table(&mut out, t);
+    }
+    table(&mut out, &s.packages);
+    out.push_str("<h2>Layers</h2>\n");
+    table(&mut out, &s.layers);
+    if let Some((l, tables)) = &s.paths {
+        let _ = writeln!(out, "<p>{}</p>", line(l));
+        for t in tables {
+            table(&mut out, t);
+        }
+    }
+    if let Some(t) = &s.savings {
+        table(&mut out, t);
+        for l in &s.savings_notes {
+            let _ = writeln!(out, "<p>{}</p>", line(l));
         }
     }
     if let Some((b, a)) = sides {
         out.push_str("<h2>Side by side</h2>\n<div class=\"sides\">");
         for (name, x, t) in [("before", b, trees.0), ("after", a, trees.1)] {
-            let _ = write!(out, "<div><h3>{name}: {}</h3>", esc(&x.image.reference));
-            analysis_body(&mut out, x, t, name);
+            let _ = write!(
+                out,
+                "<div><h3>{name}: {}</h3>",
+                html_name(&image_name(&x.image.reference, Some(x.image.source)))
+            );
+            analysis_body(&mut out, x, &sections::analysis(x), t, name);
             out.push_str("</div>");
         }
         out.push_str("</div>\n");
@@ -741,66 +455,41 @@ pub fn render_diff(
 
 pub fn render_check(r: &CheckReport, w: &mut dyn Write) -> io::Result<()> {
     let mut out = String::new();
-    page_start(&mut out, &format!("imgaudit check: {}", r.image));
+    let name = image_name(&r.image, None);
+    page_start(
+        &mut out,
+        &format!("imgaudit check: {}", escape::terminal(&name)),
+    );
     let _ = writeln!(
         out,
-        "<h1>{}</h1>\n<p id=\"result\" data-passed=\"{}\" class=\"{}\">{}: {} passed, {} warnings, {} failed (budget <code>{}</code>)</p>",
-        esc(&r.image),
+        "<h1>{}</h1>\n<p id=\"result\" data-passed=\"{}\" class=\"{}\">{}: {} passed, {}, {} failed (budget <code>{}</code>)</p>",
+        html_name(&name),
         r.passed,
         if r.passed { "pass" } else { "fail" },
         if r.passed { "Passed" } else { "Failed" },
         r.counts.pass,
-        r.counts.warn,
+        plural(r.counts.warn as u64, "warning"),
         r.counts.fail,
-        esc(&r.budget)
+        html_name(&image_name(&r.budget, None))
     );
-    let rows: Vec<Vec<String>> = r
-        .findings
-        .iter()
-        .map(|f| {
-            let (class, word) = match f.status {
-                Status::Pass => ("pass", "pass"),
-                Status::Warn => ("warn", "warn"),
-                Status::Fail => ("fail", "FAIL"),
-            };
-            let contributors: Vec<String> = f
-                .contributors
-                .iter()
-                .map(|c| {
-                    format!(
-                        "<code>{}</code>{}",
-                        esc(&c.name),
-                        c.bytes
-                            .map(|b| format!(" {}", human(b)))
-                            .unwrap_or_default()
-                    )
-                })
-                .collect();
-            vec![
-                format!("<span class=\"{class}\">{word}</span>"),
-                f.code.to_string(),
-                esc(&f.rule),
-                show_value(f.unit, f.measured),
-                show_value(f.unit, f.limit),
-                esc(&f.message),
-                contributors.join("<br>"),
-            ]
-        })
-        .collect();
-    table(
-        &mut out,
-        &[
-            "Status",
-            "Code",
-            "Rule",
-            "Measured",
-            "Limit",
-            "Message",
-            "Largest contributors",
-        ],
-        &[3, 4],
-        &rows,
-    );
+    let s = sections::check(r);
+    bare_table(&mut out, &s.rules);
+    for f in &s.details {
+        let _ = write!(
+            out,
+            "<h3>{} {} {}</h3>",
+            cell(&Cell::Status(f.status)),
+            esc(f.code),
+            html_name(&f.message)
+        );
+        if !f.contributors.is_empty() {
+            out.push_str("<ul>");
+            for c in &f.contributors {
+                let _ = write!(out, "<li>{}</li>", line(c));
+            }
+            out.push_str("</ul>\n");
+        }
+    }
     page_end(&mut out, false);
     w.write_all(out.as_bytes())
 }
@@ -808,38 +497,14 @@ pub fn render_check(r: &CheckReport, w: &mut dyn Write) -> io::Result<()> {
 pub fn render_summary(s: &Summary, w: &mut dyn Write) -> io::Result<()> {
     let mut out = String::new();
     page_start(&mut out, "imgaudit summary");
-    let _ = writeln!(out, "<h1>{} images</h1>", s.rows.len());
-    let rows: Vec<Vec<String>> = s
-        .rows
-        .iter()
-        .map(|r| {
-            vec![
-                esc(&r.reference),
-                esc(&r.platform),
-                human(r.final_bytes),
-                r.compressed_bytes
-                    .map(human)
-                    .unwrap_or_else(|| "unknown".into()),
-                human(r.wasted_bytes),
-                r.removable_bytes.map(human).unwrap_or_else(|| "n/a".into()),
-                r.layers.to_string(),
-            ]
-        })
-        .collect();
-    table(
-        &mut out,
-        &[
-            "Image",
-            "Platform",
-            "Final",
-            "Compressed",
-            "Wasted",
-            "Removable",
-            "Layers",
-        ],
-        &[2, 3, 4, 5, 6],
-        &rows,
-    );
+    let mut h = plural(s.rows.len() as u64, "image");
+    if s.failed() > 0 {
+        h.push_str(&format!(", {} failed", s.failed()));
+    }
+    let _ = writeln!(out, "<h1>{h}</h1>");
+    let x = sections::summary(s);
+    bare_table(&mut out, &x.images);
+    notes(&mut out, &x.failures);
     page_end(&mut out, false);
     w.write_all(out.as_bytes())
 }

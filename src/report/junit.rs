@@ -2,24 +2,13 @@
 //! one test case per rule; failed fail-level rules are `<failure>`s, warned
 //! rules pass with the warning in `<system-out>`.
 
+use super::escape;
 use crate::budget::{CheckReport, Status};
 use std::io::{self, Write};
 
-/// Escape text for XML content and attributes.
+/// Escape text for XML content and attributes (see [`escape::xml`]).
 pub fn xml(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => {}
-            c => out.push(c),
-        }
-    }
-    out
+    escape::xml(s)
 }
 
 pub fn render(r: &CheckReport, w: &mut dyn Write) -> io::Result<()> {
@@ -44,11 +33,11 @@ pub fn render(r: &CheckReport, w: &mut dyn Write) -> io::Result<()> {
             f.code,
             xml(&f.rule)
         )?;
-        let mut detail = f.message.clone();
+        let mut detail = xml(&f.message);
         for c in &f.contributors {
             detail.push_str(&format!(
                 "\n  {}{}",
-                c.name,
+                xml(&c.name),
                 c.bytes
                     .map(|b| format!("  {}", crate::units::human(b)))
                     .unwrap_or_default()
@@ -63,17 +52,13 @@ pub fn render(r: &CheckReport, w: &mut dyn Write) -> io::Result<()> {
                     r#"      <failure message="{}" type="{}">{}</failure>"#,
                     xml(&f.message),
                     f.code,
-                    xml(&detail)
+                    detail
                 )?;
                 writeln!(w, "    </testcase>")?;
             }
             Status::Warn => {
                 writeln!(w, ">")?;
-                writeln!(
-                    w,
-                    "      <system-out>warning: {}</system-out>",
-                    xml(&detail)
-                )?;
+                writeln!(w, "      <system-out>warning: {}</system-out>", detail)?;
                 writeln!(w, "    </testcase>")?;
             }
         }

@@ -2,13 +2,22 @@
 //! [`CheckReport`], [`Summary`]) and a writer and only formats; nothing here
 //! computes figures (the HTML treemap's directory tree comes from
 //! [`crate::dirtree`]).
+//!
+//! [`sections`] builds every report's tables and notes once, as neutral
+//! data ([`model`]); `table`, `markdown` and `html` only style them.
+//! [`escape`] is the one place image-derived text becomes display text for
+//! each output; [`words`] holds the wording every renderer shares.
 
 pub mod annotations;
+pub mod escape;
 pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod model;
+pub mod sections;
 pub mod table;
+pub mod words;
 
 use crate::analysis::Analysis;
 use crate::budget::CheckReport;
@@ -28,6 +37,35 @@ pub enum Format {
     Html,
 }
 
+/// How to lay a report out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RenderOptions {
+    /// Terminal width in columns for the table format: tables that do not
+    /// fit drop their optional columns and cut long one-line text to fit.
+    /// `None` (a file, a pipe, `--wide`): every column at full width.
+    /// Other formats ignore it.
+    pub width: Option<usize>,
+}
+
+impl RenderOptions {
+    /// The options for a report written to standard output: the terminal's
+    /// width when standard output is a terminal, else none. `wide` (the
+    /// `--wide` flag) asks for every column whatever the terminal.
+    pub fn for_stdout(wide: bool) -> RenderOptions {
+        RenderOptions {
+            width: if wide { None } else { terminal_width() },
+        }
+    }
+}
+
+/// The width of the terminal standard output is, if it is one.
+pub fn terminal_width() -> Option<usize> {
+    comfy_table::Table::new()
+        .width()
+        .map(usize::from)
+        .filter(|&w| w > 0)
+}
+
 /// Render `a` in `format` to `w` (the HTML report has no treemap).
 pub fn render(a: &Analysis, format: Format, w: &mut dyn Write) -> io::Result<()> {
     render_analysis(a, None, format, w)
@@ -40,8 +78,19 @@ pub fn render_analysis(
     format: Format,
     w: &mut dyn Write,
 ) -> io::Result<()> {
+    render_analysis_with(a, tree, format, &RenderOptions::default(), w)
+}
+
+/// [`render_analysis`] with layout options.
+pub fn render_analysis_with(
+    a: &Analysis,
+    tree: Option<&DirTree>,
+    format: Format,
+    o: &RenderOptions,
+    w: &mut dyn Write,
+) -> io::Result<()> {
     match format {
-        Format::Table => table::render(a, w),
+        Format::Table => table::render(a, o, w),
         Format::Json => json::render(a, w),
         Format::Markdown => markdown::render(a, w),
         Format::Html => html::render(a, tree, w),
@@ -56,8 +105,20 @@ pub fn render_diff(
     format: Format,
     w: &mut dyn Write,
 ) -> io::Result<()> {
+    render_diff_with(d, sides, trees, format, &RenderOptions::default(), w)
+}
+
+/// [`render_diff`] with layout options.
+pub fn render_diff_with(
+    d: &Diff,
+    sides: Option<(&Analysis, &Analysis)>,
+    trees: (Option<&DirTree>, Option<&DirTree>),
+    format: Format,
+    o: &RenderOptions,
+    w: &mut dyn Write,
+) -> io::Result<()> {
     match format {
-        Format::Table => table::render_diff(d, w),
+        Format::Table => table::render_diff(d, o, w),
         Format::Json => json::render(d, w),
         Format::Markdown => markdown::render_diff(d, w),
         Format::Html => html::render_diff(d, sides, trees, w),
@@ -66,8 +127,18 @@ pub fn render_diff(
 
 /// Render a budget check.
 pub fn render_check(r: &CheckReport, format: Format, w: &mut dyn Write) -> io::Result<()> {
+    render_check_with(r, format, &RenderOptions::default(), w)
+}
+
+/// [`render_check`] with layout options.
+pub fn render_check_with(
+    r: &CheckReport,
+    format: Format,
+    o: &RenderOptions,
+    w: &mut dyn Write,
+) -> io::Result<()> {
     match format {
-        Format::Table => table::render_check(r, w),
+        Format::Table => table::render_check(r, o, w),
         Format::Json => json::render(r, w),
         Format::Markdown => markdown::render_check(r, w),
         Format::Html => html::render_check(r, w),
@@ -76,8 +147,18 @@ pub fn render_check(r: &CheckReport, format: Format, w: &mut dyn Write) -> io::R
 
 /// Render the many-image summary.
 pub fn render_summary(s: &Summary, format: Format, w: &mut dyn Write) -> io::Result<()> {
+    render_summary_with(s, format, &RenderOptions::default(), w)
+}
+
+/// [`render_summary`] with layout options.
+pub fn render_summary_with(
+    s: &Summary,
+    format: Format,
+    o: &RenderOptions,
+    w: &mut dyn Write,
+) -> io::Result<()> {
     match format {
-        Format::Table => table::render_summary(s, w),
+        Format::Table => table::render_summary(s, o, w),
         Format::Json => json::render(s, w),
         Format::Markdown => markdown::render_summary(s, w),
         Format::Html => html::render_summary(s, w),

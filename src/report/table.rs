@@ -1,43 +1,176 @@
 //! Terminal renderer: comfy-table tables with human units, for analyses,
-//! diffs, budget checks and the many-image summary.
+//! diffs, budget checks and the many-image summary. Every cell and note is
+//! shown through [`escape::terminal`], so no image-derived name reaches the
+//! terminal raw. With a width (the terminal's), a table that does not fit
+//! drops its optional columns (saying so) and cuts its one-line text
+//! columns (`created_by`, versions) to the room left; without one, tables
+//! take the width their content needs.
 
+use super::escape;
+use super::model::{Align, Cell, Fit, Line, Notes, Span, Table};
+use super::sections;
+use super::words::{headline_words, opt_bytes, plural, signed, signed_pct, status_word};
+use super::RenderOptions;
 use crate::analysis::Analysis;
-use crate::budget::{CheckReport, Level, Status, Unit};
-use crate::diff::{Change, Diff};
+use crate::budget::CheckReport;
+use crate::diff::Diff;
 use crate::summary::Summary;
 use crate::units::{human, shorten};
-use comfy_table::{presets::UTF8_FULL_CONDENSED, CellAlignment, Table};
+use comfy_table::{
+    presets::UTF8_FULL_CONDENSED, CellAlignment, ColumnConstraint, ContentArrangement, Width,
+};
 use std::io::{self, Write};
 
-pub(crate) fn opt_bytes(b: Option<u64>) -> String {
-    b.map(human).unwrap_or_else(|| "unknown".into())
-}
+/// Widest a one-line text column is shown when there is room.
+const TEXT_MAX: usize = 60;
+/// Narrowest a shortened column is cut to.
+const TEXT_MIN: usize = 12;
 
-fn table(headers: &[&str]) -> Table {
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED);
-    t.set_header(headers.to_vec());
-    t
-}
-
-fn right_align(t: &mut Table, cols: &[usize]) {
-    for &c in cols {
-        if let Some(col) = t.column_mut(c) {
-            col.set_cell_alignment(CellAlignment::Right);
-        }
+fn cell_text(c: &Cell, max: usize) -> String {
+    match c {
+        Cell::Command(s) | Cell::Name(s) if max != usize::MAX => escape::terminal(&shorten(s, max)),
+        c => escape::terminal(c.raw()),
     }
 }
 
-pub fn render(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
+fn line_text(line: &Line) -> String {
+    line.iter()
+        .map(|s| match s {
+            Span::Text(t) | Span::Strong(t) | Span::Name(t) | Span::Code(t) => escape::terminal(t),
+        })
+        .collect()
+}
+
+/// Columns at most this wide (figures, IDs, words) never wrap.
+const NO_WRAP: usize = 16;
+
+/// Characters the widest cell (or the title) of column `i` takes.
+fn column_width(t: &Table, i: usize, limit: usize) -> usize {
+    t.rows
+        .iter()
+        .map(|r| cell_text(&r.cells[i], limit).chars().count())
+        .chain([t.columns[i].title.chars().count()])
+        .max()
+        .unwrap_or(0)
+}
+
+/// Draw `t` within `width` (if any): drop optional columns, then cut
+/// shortenable ones, then let comfy-table wrap what is still too wide.
+pub fn draw(t: &Table, width: Option<usize>) -> String {
+    let n = t.columns.len();
+    let mut keep: Vec<bool> = vec![true; n];
+    let mut limit: Vec<usize> = t
+        .columns
+        .iter()
+        .map(|c| {
+            if c.fit == Fit::Shorten {
+                TEXT_MAX
+            } else {
+                usize::MAX
+            }
+        })
+        .collect();
+    let widths = |keep: &[bool], limit: &[usize]| -> usize {
+        (0..n)
+            .filter(|&i| keep[i])
+            .map(|i| column_width(t, i, limit[i]) + 3)
+            .sum::<usize>()
+            + 1
+    };
+    let mut dropped = Vec::new();
+    if let Some(width) = width {
+        for i in (0..n).rev() {
+            if widths(&keep, &limit) <= width {
+                break;
+            }
+            if t.columns[i].fit == Fit::Optional {
+                keep[i] = false;
+                dropped.push(t.columns[i].title);
+            }
+        }
+        for i in 0..n {
+            let over = widths(&keep, &limit).saturating_sub(width);
+            if over > 0 && keep[i] && t.columns[i].fit == Fit::Shorten {
+                limit[i] = limit[i].saturating_sub(over).max(TEXT_MIN);
+            }
+        }
+    }
+    let mut ct = comfy_table::Table::new();
+    ct.load_preset(UTF8_FULL_CONDENSED);
+    if let Some(width) = width {
+        ct.set_content_arrangement(ContentArrangement::Dynamic);
+        ct.set_width(width.min(u16::MAX as usize) as u16);
+    }
+    let shown: Vec<usize> = (0..n).filter(|&i| keep[i]).collect();
+    ct.set_header(
+        shown
+            .iter()
+            .map(|&i| t.columns[i].title)
+            .collect::<Vec<_>>(),
+    );
+    for r in &t.rows {
+        ct.add_row(
+            shown
+                .iter()
+                .map(|&i| cell_text(&r.cells[i], limit[i]))
+                .collect::<Vec<_>>(),
+        );
+    }
+    for (k, &i) in shown.iter().enumerate() {
+        let Some(col) = ct.column_mut(k) else {
+            continue;
+        };
+        if t.columns[i].align == Align::Right {
+            col.set_cell_alignment(CellAlignment::Right);
+        }
+        // Figures, IDs and short words never wrap; long text may.
+        let w = column_width(t, i, limit[i]);
+        if width.is_some() && t.columns[i].fit == Fit::Keep && w <= NO_WRAP {
+            col.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(w as u16 + 2)));
+        }
+    }
+    let mut out = ct.to_string();
+    if !dropped.is_empty() {
+        dropped.reverse();
+        out.push_str(&format!(
+            "\n({} not shown to fit {} columns; --wide shows every column)",
+            dropped.join(", "),
+            width.unwrap_or(0)
+        ));
+    }
+    out
+}
+
+/// A titled table after a blank line; nothing when it has no rows.
+fn table(w: &mut dyn Write, t: &Table, o: &RenderOptions) -> io::Result<()> {
+    if t.is_empty() {
+        return Ok(());
+    }
+    writeln!(w, "\n{}", t.title)?;
+    writeln!(w, "{}", draw(t, o.width))
+}
+
+fn notes(w: &mut dyn Write, n: &Notes) -> io::Result<()> {
+    if n.is_empty() {
+        return Ok(());
+    }
+    writeln!(w, "\n{}", n.title)?;
+    for l in &n.lines {
+        writeln!(w, "  {}", line_text(l))?;
+    }
+    Ok(())
+}
+
+pub fn render(a: &Analysis, o: &RenderOptions, w: &mut dyn Write) -> io::Result<()> {
     let t = &a.totals;
-    writeln!(w, "Image      {}", a.image.reference)?;
+    writeln!(w, "Image      {}", escape::terminal(&a.image.reference))?;
     if let Some(m) = &a.image.manifest_digest {
         writeln!(w, "Manifest   {m}")?;
     }
     writeln!(w, "Config     {}", a.image.config_digest)?;
-    writeln!(w, "Platform   {}", a.image.platform)?;
+    writeln!(w, "Platform   {}", escape::terminal(&a.image.platform))?;
     if let Some(c) = &a.image.created {
-        writeln!(w, "Created    {c}")?;
+        writeln!(w, "Created    {}", escape::terminal(c))?;
     }
     writeln!(w)?;
     let wasted_pct = if t.layer_bytes > 0 {
@@ -45,146 +178,58 @@ pub fn render(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
     } else {
         0.0
     };
-    writeln!(
+    write!(
         w,
-        "Final size {}  ({} files)   compressed {}   wasted {} ({:.1}% of layer bytes)   dive efficiency {:.1}%",
+        "Final size {}  ({})   compressed {}   wasted {} ({:.1}% of layer bytes)   dive efficiency {:.1}%",
         human(t.final_bytes),
-        t.files,
+        plural(t.files, "file"),
         opt_bytes(t.compressed_bytes),
         human(t.wasted_bytes),
         wasted_pct,
         t.efficiency * 100.0
     )?;
     writeln!(w)?;
-
-    let mut lt = table(&[
-        "#",
-        "Digest",
-        "Compressed",
-        "Files size",
-        "Added",
-        "Modified",
-        "Removed",
-        "Wasted",
-        "Created by",
-    ]);
-    for l in &a.layers {
-        let digest = l.digest.as_ref().unwrap_or(&l.diff_id);
-        lt.add_row(vec![
-            l.index.to_string(),
-            digest.short().to_string(),
-            opt_bytes(l.compressed_bytes),
-            human(l.file_bytes),
-            l.added.to_string(),
-            l.modified.to_string(),
-            l.removed.to_string(),
-            human(l.wasted_bytes),
-            shorten(l.created_by.as_deref().unwrap_or(""), 60),
-        ]);
-    }
-    right_align(&mut lt, &[0, 2, 3, 4, 5, 6, 7]);
-    writeln!(w, "Layers")?;
-    writeln!(w, "{lt}")?;
-
-    if !a.largest_dirs.is_empty() {
-        let mut dt = table(&["Directory", "Size"]);
-        for d in &a.largest_dirs {
-            dt.add_row(vec![d.path.clone(), human(d.bytes)]);
+    let s = sections::analysis(a);
+    table(w, &s.layers, o)?;
+    table(w, &s.dirs, o)?;
+    table(w, &s.files, o)?;
+    match &s.categories {
+        Some(c) => {
+            table(w, c, o)?;
+            table(w, &s.packages, o)?;
         }
-        right_align(&mut dt, &[1]);
-        writeln!(w, "\nLargest directories")?;
-        writeln!(w, "{dt}")?;
-    }
-    if !a.largest_files.is_empty() {
-        let mut ft = table(&["File", "Size", "Layer"]);
-        for f in &a.largest_files {
-            ft.add_row(vec![f.path.clone(), human(f.bytes), f.layer.to_string()]);
-        }
-        right_align(&mut ft, &[1, 2]);
-        writeln!(w, "\nLargest files")?;
-        writeln!(w, "{ft}")?;
-    }
-    render_breakdown(a, w)?;
-    if !a.warnings.is_empty() {
-        writeln!(w, "\nWarnings")?;
-        for m in &a.warnings {
-            writeln!(w, "  - {m}")?;
-        }
-    }
-    Ok(())
-}
-
-/// Categories, packages and the savings breakdown (rendered after the layers).
-pub fn render_breakdown(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
-    let Some(s) = &a.savings else {
-        writeln!(
+        None => writeln!(
             w,
             "\nCategories, packages and savings: not computed (--sizes-only)"
-        )?;
+        )?,
+    }
+    savings_tree(a, w)?;
+    notes(w, &s.findings)?;
+    notes(w, &s.warnings)
+}
+
+/// The savings breakdown drawn as a tree: the removable groups of the
+/// final filesystem and their total, then what lower layers ship that the
+/// final filesystem does not hold, then the required groups and the minimum.
+fn savings_tree(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
+    let Some(s) = &a.savings else {
         return Ok(());
     };
-    let mut ct = table(&["Category", "Group", "Final", "Wasted", "Files", "Removable"]);
-    for c in a
-        .categories
-        .iter()
-        .filter(|c| c.final_bytes > 0 || c.wasted_bytes > 0)
-    {
-        ct.add_row(vec![
-            c.id.clone(),
-            c.group.clone(),
-            human(c.final_bytes),
-            human(c.wasted_bytes),
-            c.files.to_string(),
-            if c.removable { "yes" } else { "" }.to_string(),
-        ]);
-    }
-    right_align(&mut ct, &[2, 3, 4]);
-    writeln!(w, "\nCategories")?;
-    writeln!(w, "{ct}")?;
-
-    if !a.packages.is_empty() {
-        let mut pt = table(&[
-            "Package", "Manager", "Version", "Size", "Files", "Layer", "Category",
-        ]);
-        for p in a.packages.iter().take(a.largest_files.len().max(10)) {
-            pt.add_row(vec![
-                p.name.clone(),
-                serde_json::to_value(p.manager)
-                    .ok()
-                    .and_then(|v| v.as_str().map(String::from))
-                    .unwrap_or_default(),
-                shorten(&p.version, 24),
-                human(p.bytes),
-                p.files.to_string(),
-                p.layer.to_string(),
-                p.category.clone(),
-            ]);
-        }
-        right_align(&mut pt, &[3, 4, 5]);
-        writeln!(w, "\nLargest packages ({} in all)", a.packages.len())?;
-        writeln!(w, "{pt}")?;
-    }
-
     writeln!(w, "\nSavings breakdown (measured)")?;
-    writeln!(w, "Removable")?;
-    for g in &s.removable {
-        let note = if g.in_final {
-            ""
-        } else {
-            " (shipped, not in the final filesystem)"
-        };
-        writeln!(w, "  {}{note}", g.group)?;
+    let group = |w: &mut dyn Write, g: &crate::breakdown::SavingsGroup| -> io::Result<()> {
+        writeln!(w, "  {}", escape::terminal(&g.group))?;
         let several = g.fixes.len() > 1;
         for it in &g.items {
             let layers: Vec<String> = it.layers.iter().map(|l| l.to_string()).collect();
             let tag = match (&it.category, several) {
-                (Some(c), true) => format!(" [{c}]"),
+                (Some(c), true) => format!(" [{}]", escape::terminal(c)),
                 _ => String::new(),
             };
             writeln!(
                 w,
-                "  ├── {} (layer {}): {}{tag}",
-                shorten(&it.label, 70),
+                "  ├── {} ({} {}): {}{tag}",
+                escape::terminal(&shorten(&it.label, 70)),
+                if layers.len() == 1 { "layer" } else { "layers" },
                 layers.join(","),
                 human(it.bytes)
             )?;
@@ -196,13 +241,26 @@ pub fn render_breakdown(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
                 writeln!(w, "  ├── Fix: {}", f.fix)?;
             }
         }
-        writeln!(w, "  └── Subtotal: {}", human(g.subtotal))?;
+        writeln!(w, "  └── Subtotal: {}", human(g.subtotal))
+    };
+    writeln!(w, "Removable")?;
+    for g in s.removable.iter().filter(|g| g.in_final) {
+        group(w, g)?;
     }
     writeln!(
         w,
         "  Total removable from the final filesystem: {}",
         human(s.removable_bytes)
     )?;
+    if s.removable.iter().any(|g| !g.in_final) {
+        writeln!(
+            w,
+            "Shipped in lower layers, not in the final filesystem (not in the total)"
+        )?;
+        for g in s.removable.iter().filter(|g| !g.in_final) {
+            group(w, g)?;
+        }
+    }
     writeln!(w, "Required")?;
     for (i, g) in s.required.iter().enumerate() {
         let branch = if i + 1 == s.required.len() {
@@ -212,93 +270,27 @@ pub fn render_breakdown(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
         };
         writeln!(w, "  {branch} {}: {}", g.group, human(g.bytes))?;
     }
+    writeln!(w, "{}", line_text(&sections::minimum_line(a, s)))
+}
+
+pub fn render_diff(d: &Diff, o: &RenderOptions, w: &mut dyn Write) -> io::Result<()> {
     writeln!(
         w,
-        "Minimum: {} (final {} − removable {}){}",
-        human(s.minimum_bytes),
-        human(a.totals.final_bytes),
-        human(s.removable_bytes),
-        s.minimum_compressed_bytes
-            .map(|c| format!(
-                "; compressed ≈ {} (estimated at the image's compression ratio)",
-                human(c)
-            ))
-            .unwrap_or_default()
+        "Before     {}, {}",
+        escape::terminal(&d.before.reference),
+        escape::terminal(&d.before.platform)
     )?;
-    if !s.findings.is_empty() {
-        writeln!(w, "\nFindings")?;
-        for f in &s.findings {
-            writeln!(w, "  {} {}", f.code, f.message)?;
-        }
-    }
-    Ok(())
-}
-
-/// Signed human size: `+1.2 MB`, `−333 MB`, `0 B`.
-pub fn signed(delta: i64) -> String {
-    match delta.signum() {
-        1 => format!("+{}", human(delta as u64)),
-        -1 => format!("−{}", human(delta.unsigned_abs())),
-        _ => "0 B".into(),
-    }
-}
-
-/// Signed count: `+3`, `−2`, `0`.
-pub fn signed_count(delta: i64) -> String {
-    match delta.signum() {
-        1 => format!("+{delta}"),
-        -1 => format!("−{}", delta.unsigned_abs()),
-        _ => "0".into(),
-    }
-}
-
-/// Signed percent, or `new` when there was nothing before.
-pub fn signed_pct(c: &Change) -> String {
-    match c.percent {
-        Some(p) if c.delta == 0 => format!("{:.1}%", p.abs()),
-        Some(p) => format!("{}{:.1}%", if p > 0.0 { "+" } else { "−" }, p.abs()),
-        None if c.after > 0 => "new".into(),
-        None => "".into(),
-    }
-}
-
-/// "after is 60.5% smaller" / "after is 3.2% larger" / "no change".
-pub fn headline_words(c: &Change) -> String {
-    match (c.delta.signum(), c.percent) {
-        (0, _) => "no change".into(),
-        (-1, Some(p)) => format!("after is {:.1}% smaller", p.abs()),
-        (1, Some(p)) => format!("after is {p:.1}% larger"),
-        _ => "after is larger (before was empty)".into(),
-    }
-}
-
-fn change_row(name: &str, c: &Change, human_units: bool) -> Vec<String> {
-    if human_units {
-        vec![
-            name.to_string(),
-            human(c.before),
-            human(c.after),
-            signed(c.delta),
-            signed_pct(c),
-        ]
-    } else {
-        vec![
-            name.to_string(),
-            c.before.to_string(),
-            c.after.to_string(),
-            signed_count(c.delta),
-            signed_pct(c),
-        ]
-    }
-}
-
-pub fn render_diff(d: &Diff, w: &mut dyn Write) -> io::Result<()> {
     writeln!(
         w,
-        "Before     {} ({})",
-        d.before.reference, d.before.platform
+        "After      {}, {}",
+        escape::terminal(&d.after.reference),
+        escape::terminal(&d.after.platform)
     )?;
-    writeln!(w, "After      {} ({})", d.after.reference, d.after.platform)?;
+    let s = sections::diff(d);
+    if let Some(line) = &s.identical {
+        writeln!(w, "\n{}", line_text(line))?;
+        return Ok(());
+    }
     writeln!(w)?;
     let f = &d.totals.final_bytes;
     write!(
@@ -320,287 +312,84 @@ pub fn render_diff(d: &Diff, w: &mut dyn Write) -> io::Result<()> {
         )?;
     }
     writeln!(w)?;
-    writeln!(w)?;
-    let mut tt = table(&["Figure", "Before", "After", "Change", "%"]);
-    tt.add_row(change_row("final", &d.totals.final_bytes, true));
-    if let Some(c) = &d.totals.compressed_bytes {
-        tt.add_row(change_row("compressed", c, true));
-    }
-    tt.add_row(change_row("layer bytes", &d.totals.layer_bytes, true));
-    tt.add_row(change_row("wasted", &d.totals.wasted_bytes, true));
-    if let Some(c) = &d.totals.removable_bytes {
-        tt.add_row(change_row("removable", c, true));
-    }
-    tt.add_row(change_row("files", &d.totals.files, false));
-    tt.add_row(change_row("layers", &d.totals.layers, false));
-    tt.add_row(vec![
-        "efficiency".to_string(),
-        format!("{:.1}%", d.totals.efficiency_before * 100.0),
-        format!("{:.1}%", d.totals.efficiency_after * 100.0),
-        format!(
-            "{:+.1} pts",
-            (d.totals.efficiency_after - d.totals.efficiency_before) * 100.0
-        ),
-        String::new(),
-    ]);
-    right_align(&mut tt, &[1, 2, 3, 4]);
-    writeln!(w, "{tt}")?;
-
-    if !d.groups.is_empty() {
-        let mut gt = table(&["Group", "Before", "After", "Change", "%"]);
-        for g in &d.groups {
-            gt.add_row(change_row(&g.group, &g.final_bytes, true));
+    table(w, &s.totals, o)?;
+    match (&s.groups, &s.categories) {
+        (Some(g), Some(c)) => {
+            table(w, g, o)?;
+            table(w, c, o)?;
         }
-        right_align(&mut gt, &[1, 2, 3, 4]);
-        writeln!(w, "\nGroups (final bytes)")?;
-        writeln!(w, "{gt}")?;
-        let mut ct = table(&["Category", "Group", "Before", "After", "Change", "%"]);
-        for c in &d.categories {
-            let mut r = change_row(&c.id, &c.final_bytes, true);
-            r.insert(1, c.group.clone());
-            ct.add_row(r);
-        }
-        right_align(&mut ct, &[2, 3, 4, 5]);
-        writeln!(w, "\nCategories (final bytes)")?;
-        writeln!(w, "{ct}")?;
-    } else {
-        writeln!(
+        _ => writeln!(
             w,
             "\nCategories: not computed on one side or both (--sizes-only)"
-        )?;
+        )?,
     }
-
-    let p = &d.packages;
-    let kinds: [(&str, &Vec<crate::diff::PackageDiff>); 4] = [
-        ("added", &p.added),
-        ("removed", &p.removed),
-        ("grown", &p.grown),
-        ("shrunk", &p.shrunk),
-    ];
-    if kinds.iter().any(|(_, v)| !v.is_empty()) {
-        let mut pt = table(&["Package", "Change", "Version", "Before", "After", "Δ"]);
-        for (kind, v) in kinds {
-            for x in v {
-                let version = match (&x.version_before, &x.version_after) {
-                    (Some(b), Some(a)) if b != a => {
-                        format!("{} → {}", shorten(b, 20), shorten(a, 20))
-                    }
-                    (Some(v), _) | (None, Some(v)) => shorten(v, 24),
-                    (None, None) => String::new(),
-                };
-                pt.add_row(vec![
-                    x.name.clone(),
-                    kind.to_string(),
-                    version,
-                    human(x.bytes.before),
-                    human(x.bytes.after),
-                    signed(x.bytes.delta),
-                ]);
-            }
-        }
-        right_align(&mut pt, &[3, 4, 5]);
-        writeln!(
-            w,
-            "\nPackages ({} added, {} removed, {} grown, {} shrunk, {} unchanged; largest shown)",
-            p.added.len(),
-            p.removed.len(),
-            p.grown.len(),
-            p.shrunk.len(),
-            p.unchanged
-        )?;
-        writeln!(w, "{pt}")?;
-    }
-
-    let l = &d.layers;
-    let mut lt = table(&["Layer", "Before #", "After #", "Files size", "Created by"]);
-    for (kind, v) in [
-        ("shared", &l.shared),
-        ("only before", &l.only_before),
-        ("only after", &l.only_after),
-    ] {
-        for x in v {
-            lt.add_row(vec![
-                format!(
-                    "{} {}",
-                    kind,
-                    &x.diff_id[7.min(x.diff_id.len())..19.min(x.diff_id.len())]
-                ),
-                x.before_index.map(|i| i.to_string()).unwrap_or_default(),
-                x.after_index.map(|i| i.to_string()).unwrap_or_default(),
-                human(x.file_bytes),
-                shorten(x.created_by.as_deref().unwrap_or(""), 50),
-            ]);
+    table(w, &s.packages, o)?;
+    table(w, &s.layers, o)?;
+    if let Some((line, tables)) = &s.paths {
+        writeln!(w, "\n{}", line_text(line))?;
+        for t in tables {
+            table(w, t, o)?;
         }
     }
-    right_align(&mut lt, &[1, 2, 3]);
-    writeln!(
-        w,
-        "\nLayers by diff_id ({} shared = {}, {} only before, {} only after)",
-        l.shared.len(),
-        human(l.shared_file_bytes),
-        l.only_before.len(),
-        l.only_after.len()
-    )?;
-    writeln!(w, "{lt}")?;
-
-    let ps = &d.paths;
-    if ps.available {
-        writeln!(
-            w,
-            "\nPaths: {} added ({}), {} removed ({}), {} grown, {} shrunk",
-            ps.added_count,
-            human(ps.added_bytes),
-            ps.removed_count,
-            human(ps.removed_bytes),
-            ps.grown_count,
-            ps.shrunk_count
-        )?;
-        for (title, v) in [
-            ("Largest added paths", &ps.added),
-            ("Largest removed paths", &ps.removed),
-            ("Largest grown paths", &ps.grown),
-            ("Largest shrunk paths", &ps.shrunk),
-        ] {
-            if v.is_empty() {
-                continue;
-            }
-            let mut t = table(&["Path", "Before", "After", "Change"]);
-            for x in v {
-                t.add_row(vec![
-                    x.path.clone(),
-                    human(x.bytes.before),
-                    human(x.bytes.after),
-                    signed(x.bytes.delta),
-                ]);
-            }
-            right_align(&mut t, &[1, 2, 3]);
-            writeln!(w, "\n{title}")?;
-            writeln!(w, "{t}")?;
+    if let Some(t) = &s.savings {
+        table(w, t, o)?;
+        for l in &s.savings_notes {
+            writeln!(w, "{}", line_text(l))?;
         }
-    }
-
-    if let Some(s) = &d.savings {
-        let mut st = table(&["Removable", "Before", "After", "Change"]);
-        for r in &s.removable {
-            let name = if r.in_final {
-                r.group.clone()
-            } else {
-                format!("{} (shipped, not in final)", r.group)
-            };
-            let c = change_row(&name, &r.subtotal, true);
-            st.add_row(c[..4].to_vec());
-        }
-        st.add_row(change_row("total removable", &s.removable_bytes, true)[..4].to_vec());
-        st.add_row(change_row("minimum", &s.minimum_bytes, true)[..4].to_vec());
-        right_align(&mut st, &[1, 2, 3]);
-        writeln!(w, "\nSavings breakdown, side by side")?;
-        writeln!(w, "{st}")?;
     }
     Ok(())
 }
 
-fn status_word(s: Status) -> &'static str {
-    match s {
-        Status::Pass => "PASS",
-        Status::Warn => "WARN",
-        Status::Fail => "FAIL",
-    }
-}
-
-/// A finding's measured value or limit in its unit.
-pub fn show_value(unit: Unit, v: f64) -> String {
-    match unit {
-        Unit::Bytes => human(v as u64),
-        Unit::Percent => format!("{v:.1}%"),
-        Unit::Ratio => format!("{v:.3}"),
-        Unit::Count => format!("{v}"),
-    }
-}
-
-pub fn render_check(r: &CheckReport, w: &mut dyn Write) -> io::Result<()> {
-    writeln!(w, "Image      {} ({})", r.image, r.platform)?;
-    if let Some(b) = &r.baseline {
-        writeln!(w, "Baseline   {b}")?;
-    }
-    writeln!(w, "Budget     {}", r.budget)?;
+pub fn render_check(r: &CheckReport, o: &RenderOptions, w: &mut dyn Write) -> io::Result<()> {
     writeln!(
         w,
-        "Result     {}: {} passed, {} warnings, {} failed",
+        "Image      {}, {}",
+        escape::terminal(&r.image),
+        escape::terminal(&r.platform)
+    )?;
+    if let Some(b) = &r.baseline {
+        writeln!(w, "Baseline   {}", escape::terminal(b))?;
+    }
+    writeln!(w, "Budget     {}", escape::terminal(&r.budget))?;
+    for n in &r.notes {
+        writeln!(w, "Note       {}", escape::terminal(n))?;
+    }
+    writeln!(
+        w,
+        "Result     {}: {} passed, {}, {} failed",
         if r.passed { "PASSED" } else { "FAILED" },
         r.counts.pass,
-        r.counts.warn,
+        plural(r.counts.warn as u64, "warning"),
         r.counts.fail
     )?;
     if r.excluded_paths > 0 {
         writeln!(
             w,
-            "Excluded   {} paths ({}) by exclude_paths",
-            r.excluded_paths,
+            "Excluded   {} ({}) by exclude_paths",
+            plural(r.excluded_paths, "path"),
             human(r.excluded_bytes)
         )?;
     }
+    let s = sections::check(r);
     writeln!(w)?;
-    let mut t = table(&["Status", "Code", "Rule", "Measured", "Limit", "Level"]);
-    for f in &r.findings {
-        t.add_row(vec![
-            status_word(f.status).to_string(),
-            f.code.to_string(),
-            f.rule.clone(),
-            show_value(f.unit, f.measured),
-            show_value(f.unit, f.limit),
-            match f.level {
-                Level::Fail => "fail",
-                Level::Warn => "warn",
-            }
-            .to_string(),
-        ]);
-    }
-    right_align(&mut t, &[3, 4]);
-    writeln!(w, "{t}")?;
-    for f in r.findings.iter().filter(|f| f.status != Status::Pass) {
-        writeln!(w, "\n{} {} {}", status_word(f.status), f.code, f.message)?;
+    writeln!(w, "{}", draw(&s.rules, o.width))?;
+    for f in &s.details {
+        writeln!(
+            w,
+            "\n{} {} {}",
+            status_word(f.status),
+            f.code,
+            escape::terminal(&f.message)
+        )?;
         for c in &f.contributors {
-            writeln!(
-                w,
-                "  {}{}{}",
-                shorten(&c.name, 90),
-                c.bytes
-                    .map(|b| format!("  {}", human(b)))
-                    .unwrap_or_default(),
-                c.layer
-                    .map(|l| format!("  (layer {l})"))
-                    .unwrap_or_default()
-            )?;
+            writeln!(w, "  {}", line_text(c))?;
         }
     }
     Ok(())
 }
 
-pub fn render_summary(s: &Summary, w: &mut dyn Write) -> io::Result<()> {
-    let mut t = table(&[
-        "Image",
-        "Platform",
-        "Final",
-        "Compressed",
-        "Wasted",
-        "Removable",
-        "Layers",
-        "Files",
-        "Efficiency",
-    ]);
-    for r in &s.rows {
-        t.add_row(vec![
-            r.reference.clone(),
-            r.platform.clone(),
-            human(r.final_bytes),
-            opt_bytes(r.compressed_bytes),
-            human(r.wasted_bytes),
-            r.removable_bytes.map(human).unwrap_or_else(|| "n/a".into()),
-            r.layers.to_string(),
-            r.files.to_string(),
-            format!("{:.1}%", r.efficiency * 100.0),
-        ]);
-    }
-    right_align(&mut t, &[2, 3, 4, 5, 6, 7, 8]);
-    writeln!(w, "{t}")
+pub fn render_summary(s: &Summary, o: &RenderOptions, w: &mut dyn Write) -> io::Result<()> {
+    let x = sections::summary(s);
+    writeln!(w, "{}", draw(&x.images, o.width))?;
+    notes(w, &x.failures)
 }

@@ -190,21 +190,30 @@ impl TarStore {
             file.try_clone().map_err(|e| Error::io(&name, e))?,
         );
         let mut tr = TarReader::new(SeekSkipBuf(reader));
-        let bad = |e: io::Error| Error::NotAnImage {
-            path: name.clone(),
-            reason: format!("unreadable tar archive: {e}"),
-        };
         let file_len = file.metadata().map_err(|e| Error::io(&name, e))?.len();
+        let bad = |e: io::Error| match e.kind() {
+            // A header cut short at the end of the file.
+            io::ErrorKind::UnexpectedEof => Error::Truncated {
+                path: name.clone(),
+                missing: format!("the file ends ({file_len} bytes) inside a tar header"),
+            },
+            _ => Error::NotAnImage {
+                path: name.clone(),
+                reason: format!("unreadable tar archive: {e}"),
+            },
+        };
         let mut count = 0usize;
         while let Some(e) = tr.next_entry().map_err(bad)? {
             count += 1;
-            if e.data_offset.saturating_add(e.size) > file_len {
-                return Err(Error::NotAnImage {
+            let end = e.data_offset.saturating_add(e.size);
+            if end > file_len {
+                return Err(Error::Truncated {
                     path: name.clone(),
-                    reason: format!(
-                        "archive is truncated: member {:?} needs {} bytes but the file ends at {file_len}",
+                    missing: format!(
+                        "member {:?} ends at byte {end} but the file ends at {file_len}: the archive is {} ({} bytes) short",
                         String::from_utf8_lossy(&e.path),
-                        e.data_offset.saturating_add(e.size)
+                        crate::units::human(end - file_len),
+                        end - file_len
                     ),
                 });
             }

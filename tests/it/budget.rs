@@ -92,6 +92,7 @@ fn build_tools_budget_fails_with_gcc_and_passes_without() {
     assert_eq!(f["limit"], 0.0);
     assert_eq!(f["contributors"][0]["name"], "/usr/bin/gcc-12");
     assert_eq!(f["contributors"][0]["bytes"], 5000);
+    assert_eq!(f["contributors"][0]["kind"], "path");
 
     let (code, r) = check_json(&without, NO_BUILD_TOOLS, &[]);
     assert_eq!(code, 0);
@@ -222,6 +223,7 @@ max_removable_bytes = "1 GB"
     assert_eq!(finding(&r, "B003")["measured"], 1000.0);
     assert_eq!(finding(&r, "B003")["status"], "fail");
     assert_eq!(finding(&r, "B003")["contributors"][0]["layer"], 0);
+    assert_eq!(finding(&r, "B003")["contributors"][0]["kind"], "layer");
     let pct = finding(&r, "B004")["measured"].as_f64().unwrap();
     assert!((pct - 1000.0 * 100.0 / 1700.0).abs() < 1e-9, "{pct}");
     assert_eq!(finding(&r, "B004")["status"], "fail");
@@ -238,6 +240,22 @@ max_removable_bytes = "1 GB"
         1
     );
     assert_eq!(finding(&r, "B008")["status"], "pass");
+    // Messages: readable sizes, and minimum rules fall under, not over.
+    let msg = |c: &str| finding(&r, c)["message"].as_str().unwrap().to_string();
+    assert_eq!(
+        msg("B003"),
+        "wasted bytes is 1.0 kB, over the limit of 999 B"
+    );
+    assert!(a["totals"]["efficiency"].as_f64().unwrap() < 0.99);
+    assert_eq!(finding(&r, "B005")["status"], "fail");
+    assert!(msg("B005").contains(", under the minimum of 0.990"), "{r}");
+    // JSON: byte sizes and counts are exact integers, ratios floats.
+    for f in r["findings"].as_array().unwrap() {
+        let exact = matches!(f["unit"].as_str(), Some("bytes" | "count"));
+        for k in ["measured", "limit"] {
+            assert_eq!(f[k].is_u64(), exact, "{k} of {f}");
+        }
+    }
 }
 
 #[test]
@@ -296,7 +314,7 @@ fn growth_against_a_baseline() {
 fn dive_image(dir: &Path) -> (String, Value) {
     Img::new()
         .gz(tar(&[E::File("f", 1000), E::File("g", 3000)]))
-        .gz(tar(&[E::File("f", 600), E::File("h", 400)]))
+        .gz(tar(&[E::File("f", 600), E::File("h", 2400)]))
         .write(dir, |_, _| {});
     let img = oci(dir);
     let a = analyze_json(&img, &[]);
@@ -311,8 +329,8 @@ fn dive_ci_rules_follow_dive_semantics() {
     let wasted = a["totals"]["dive_wasted_bytes"].as_u64().unwrap();
     assert_eq!(wasted, 1600);
     let eff = a["totals"]["efficiency"].as_f64().unwrap();
-    // User bytes: every layer above the first (600 + 400).
-    let user_ratio = wasted as f64 / 1000.0;
+    // User bytes: every layer above the first (600 + 2400).
+    let user_ratio = wasted as f64 / 3000.0;
 
     let run = |yaml: &str| {
         let (code, out, err) = check_with(&img, ".dive-ci", yaml, &["--format", "json"]);
@@ -350,10 +368,11 @@ fn dive_ci_rules_follow_dive_semantics() {
     assert_eq!(code, 0, "{r}");
     assert_eq!(r["findings"].as_array().unwrap().len(), 1);
     assert_eq!(finding(&r, "D002")["limit"], 2000.0);
-    // Unknown rule names are errors, not silently ignored.
-    let (code, _, err) = check_with(&img, ".dive-ci", "rules:\n  lowestEfficency: 0.9\n", &[]);
-    assert_eq!(code, 2);
-    assert!(err.contains("lowestEfficency"), "{err}");
+    // Rules dive does not know are ignored, as dive ignores them, with a
+    // note naming them; the defaults still apply.
+    let (code, out, err) = check_with(&img, ".dive-ci", "rules:\n  lowestEfficency: 0.1\n", &[]);
+    assert_eq!(code, 1, "{err}");
+    assert!(out.contains("\"lowestEfficency\" ignored"), "{out}");
 }
 
 #[test]
@@ -378,7 +397,10 @@ fn github_annotations_only_under_github_actions() {
     };
     let out = run(true);
     assert_eq!(out.status.code(), Some(1));
-    let text = String::from_utf8(out.stdout).unwrap();
+    // The table is on stdout; the annotations go to stderr, never into it.
+    let report = String::from_utf8(out.stdout).unwrap();
+    assert!(!report.lines().any(|l| l.starts_with("::")), "{report}");
+    let text = String::from_utf8(out.stderr).unwrap();
     let errors: Vec<&str> = text.lines().filter(|l| l.starts_with("::error ")).collect();
     let warnings: Vec<&str> = text
         .lines()
@@ -395,6 +417,7 @@ fn github_annotations_only_under_github_actions() {
     assert!(!errors[0].contains('\n'));
     let out = run(false);
     assert!(!String::from_utf8(out.stdout).unwrap().contains("::error"));
+    assert!(!String::from_utf8(out.stderr).unwrap().contains("::error"));
     // With a JSON report on stdout the annotations go to stderr, keeping it valid.
     let out = imgaudit()
         .args(["check", &with, "-q", "--format", "json", "--budget"])
@@ -471,4 +494,83 @@ fn regex_free_budget(text: &str) -> String {
         }
     }
     out
+}
+
+/// Every TOML budget and every `.dive-ci` in docs/BUDGETS.md runs as
+/// written on the committed demo image (with `--baseline` where the block
+/// says it needs one): exit 0 or 1, one finding per rule it sets.
+#[test]
+fn budgets_md_examples_run_as_written() {
+    let doc = std::fs::read_to_string(crate::common::repo_root().join("docs/BUDGETS.md")).unwrap();
+    let demo = crate::common::repo_root()
+        .join("testdata/demo/demo-oci.tar")
+        .display()
+        .to_string();
+    let mut ran = (0, 0);
+    let mut rest = doc.as_str();
+    while let Some(start) = rest.find("```") {
+        let after = &rest[start + 3..];
+        let (lang, body) = after.split_once('\n').unwrap();
+        let end = body.find("```").expect("closed code block");
+        let block = &body[..end];
+        rest = &body[end + 3..];
+        let name = match lang.trim() {
+            "toml" => "budget.toml",
+            "yaml" if block.lines().any(|l| l.starts_with("rules:")) => ".dive-ci",
+            _ => continue,
+        };
+        let mut extra = vec!["--format", "json"];
+        if block.contains("--baseline") {
+            extra.extend(["--baseline", &demo]);
+        }
+        let (code, out, err) = check_with(&demo, name, block, &extra);
+        assert!(code == 0 || code == 1, "exit {code} for\n{block}\n{err}");
+        let r: Value = serde_json::from_str(&out).unwrap();
+        let findings = r["findings"].as_array().unwrap();
+        assert!(!findings.is_empty(), "{block}");
+        if name == "budget.toml" {
+            // Every rule the block sets (top-level keys and categories) has a finding.
+            let table: toml::Table = toml::from_str(block).unwrap();
+            let mut keys: Vec<String> = table
+                .keys()
+                .filter(|k| *k != "exclude_paths" && *k != "category")
+                .cloned()
+                .collect();
+            if let Some(c) = table.get("category").and_then(|c| c.as_table()) {
+                keys.extend(c.keys().map(|id| format!("category.{id}.max_bytes")));
+            }
+            let rules: Vec<&str> = findings
+                .iter()
+                .map(|f| f["rule"].as_str().unwrap())
+                .collect();
+            for k in &keys {
+                assert!(rules.contains(&k.as_str()), "{k} missing from {rules:?}");
+            }
+            assert_eq!(rules.len(), keys.len(), "{rules:?}");
+            ran.0 += 1;
+        } else {
+            ran.1 += 1;
+        }
+    }
+    assert!(ran.0 >= 2 && ran.1 >= 1, "examples found: {ran:?}");
+}
+
+#[test]
+fn a_binary_file_is_not_a_budget() {
+    let t = tempfile::tempdir().unwrap();
+    let (with, _) = images(t.path());
+    let file = t.path().join("layer.tar.gz");
+    std::fs::write(&file, crate::layout::gzip(b"max_layers = 1")).unwrap();
+    let out = imgaudit()
+        .args(["check", &with, "--budget"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("layer.tar.gz") && err.contains("not a budget file"),
+        "{err}"
+    );
 }

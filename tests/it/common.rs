@@ -155,3 +155,16 @@ pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// A temporary OCI layout whose layers are these tars, each gzip-compressed
+/// (written byte by byte by `layout.rs`).
+pub fn gzip_layout(layers: &[Vec<u8>]) -> tempfile::TempDir {
+    use crate::layout::{gzip, Img, GZ};
+    let t = tempfile::tempdir().unwrap();
+    let mut img = Img::new();
+    for l in layers {
+        img.layers.push((gzip(l), GZ.into(), l.clone()));
+    }
+    img.write(t.path(), |_, _| {});
+    t
+}

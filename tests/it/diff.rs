@@ -106,9 +106,26 @@ fn diff_of_an_image_with_itself_shows_no_change() {
     }
     // The path list used for the diff is not in the JSON.
     assert!(d.get("before_paths").is_none());
-    let (code, text, _) = diff(&demo(), &demo(), &[]);
-    assert_eq!(code, 0);
-    assert!(text.contains("(no change)"), "{text}");
+    // Every text format says so in a line instead of tables of zeros.
+    for format in ["table", "markdown", "html"] {
+        let (code, text, err) = diff(&demo(), &demo(), &["--format", format]);
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            text.contains("The images are identical"),
+            "{format}: {text}"
+        );
+        assert!(
+            text.contains("4 layers, 3.8 MB final in 113 files"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("Totals") && !text.contains("Removable"),
+            "{text}"
+        );
+        if format != "html" {
+            assert!(text.lines().count() <= 6, "{format}: {text}");
+        }
+    }
 }
 
 #[test]

@@ -4,6 +4,7 @@
 use crate::common::{analyze_err, analyze_json};
 use crate::layout::{gzip, oci, pack, put_blob, sha, tar, write_index, Img, E};
 use serde_json::json;
+use std::path::Path;
 
 fn simple() -> Img {
     Img::new().gz(tar(&[E::File("a", 100)]))
@@ -49,7 +50,16 @@ fn truncated_archive() {
     std::fs::write(&archive, &bytes[..bytes.len() / 2]).unwrap();
     let err = analyze_err(archive.to_str().unwrap(), &[]);
     assert!(
-        err.contains("img.tar") && err.contains("truncated"),
+        err.contains("img.tar") && err.contains("truncated archive") && err.contains("short"),
+        "{err}"
+    );
+    // Truncated, not "not a container image": the file was one until cut.
+    assert!(!err.contains("not a container image"), "{err}");
+    // Cut inside a tar header, too.
+    std::fs::write(&archive, &bytes[..700]).unwrap();
+    let err = analyze_err(archive.to_str().unwrap(), &[]);
+    assert!(
+        err.contains("truncated archive") && err.contains("inside a tar header"),
         "{err}"
     );
 }
@@ -108,56 +118,6 @@ fn garbage_after_tar_end_is_caught() {
 }
 
 #[test]
-fn wrong_diff_id_is_caught_by_full_verify() {
-    let t = tempfile::tempdir().unwrap();
-    simple().write(t.path(), |_, c| {
-        c["rootfs"]["diff_ids"][0] = json!(format!("sha256:{}", "0".repeat(64)));
-    });
-    analyze_json(&oci(t.path()), &[]);
-    let err = analyze_err(&oci(t.path()), &["--verify", "full"]);
-    assert!(
-        err.contains("diff_id") && err.contains("digest mismatch"),
-        "{err}"
-    );
-}
-
-#[test]
-fn diff_id_count_mismatch() {
-    let t = tempfile::tempdir().unwrap();
-    simple().write(t.path(), |_, c| {
-        c["rootfs"]["diff_ids"] = json!([]);
-    });
-    let err = analyze_err(&oci(t.path()), &[]);
-    assert!(
-        err.contains("0 diff_ids") && err.contains("1 layers"),
-        "{err}"
-    );
-}
-
-#[test]
-fn rootfs_type_must_be_layers() {
-    let t = tempfile::tempdir().unwrap();
-    simple().write(t.path(), |_, c| {
-        c["rootfs"]["type"] = json!("snapshot");
-    });
-    let err = analyze_err(&oci(t.path()), &[]);
-    assert!(err.contains("rootfs.type"), "{err}");
-}
-
-#[test]
-fn unknown_media_type() {
-    let t = tempfile::tempdir().unwrap();
-    simple().write(t.path(), |m, _| {
-        m["layers"][0]["mediaType"] = json!("application/x-surprise");
-    });
-    let err = analyze_err(&oci(t.path()), &[]);
-    assert!(
-        err.contains("unknown media type") && err.contains("application/x-surprise"),
-        "{err}"
-    );
-}
-
-#[test]
 fn declared_gzip_but_plain_bytes_is_decoded_with_a_warning() {
     let t = tempfile::tempdir().unwrap();
     let img = Img::new().plain(tar(&[E::File("a", 100)]));
@@ -171,42 +131,6 @@ fn declared_gzip_but_plain_bytes_is_decoded_with_a_warning() {
         "{}",
         a["warnings"]
     );
-}
-
-#[test]
-fn oversized_index_json() {
-    let t = tempfile::tempdir().unwrap();
-    simple().write(t.path(), |_, _| {});
-    let pad = "x".repeat(5 << 20);
-    let idx = format!(r#"{{"schemaVersion":2,"manifests":[],"annotations":{{"pad":"{pad}"}}}}"#);
-    std::fs::write(t.path().join("index.json"), idx).unwrap();
-    let err = analyze_err(&oci(t.path()), &[]);
-    assert!(
-        err.contains("index.json") && err.contains("larger than"),
-        "{err}"
-    );
-}
-
-#[test]
-fn malformed_json() {
-    let t = tempfile::tempdir().unwrap();
-    simple().write(t.path(), |_, _| {});
-    std::fs::write(t.path().join("index.json"), b"{\"manifests\": [").unwrap();
-    let err = analyze_err(&oci(t.path()), &[]);
-    assert!(
-        err.contains("index.json") && err.contains("invalid JSON"),
-        "{err}"
-    );
-}
-
-#[test]
-fn ambiguous_manifest_is_refused() {
-    let t = tempfile::tempdir().unwrap();
-    simple().write(t.path(), |m, _| {
-        m["manifests"] = json!([]);
-    });
-    let err = analyze_err(&oci(t.path()), &[]);
-    assert!(err.contains("ambiguous"), "{err}");
 }
 
 #[test]
@@ -230,16 +154,6 @@ fn bad_digest_strings_are_rejected_before_use() {
 }
 
 #[test]
-fn negative_descriptor_size() {
-    let t = tempfile::tempdir().unwrap();
-    simple().write(t.path(), |m, _| {
-        m["layers"][0]["size"] = json!(-5);
-    });
-    let err = analyze_err(&oci(t.path()), &[]);
-    assert!(err.contains("negative descriptor size"), "{err}");
-}
-
-#[test]
 fn huge_long_name_record_is_bounded() {
     // A GNU long-name header claiming 10 GiB, followed by 2 MiB of name.
     let mut h = tar::Header::new_gnu();
@@ -258,30 +172,6 @@ fn huge_long_name_record_is_bounded() {
 }
 
 #[test]
-fn decompression_budget() {
-    let t = tempfile::tempdir().unwrap();
-    Img::new()
-        .gz(tar(&[E::File("zeros", 3 << 20)]))
-        .write(t.path(), |_, _| {});
-    let err = analyze_err(&oci(t.path()), &["--max-layer-bytes", "1000000"]);
-    assert!(
-        err.contains("layer 0") && err.contains("per-layer limit"),
-        "{err}"
-    );
-}
-
-#[test]
-fn missing_layer_blob() {
-    let t = tempfile::tempdir().unwrap();
-    let img = simple();
-    img.write(t.path(), |_, _| {});
-    let d = sha(&img.layers[0].0);
-    std::fs::remove_file(t.path().join("blobs/sha256").join(&d[7..])).unwrap();
-    let err = analyze_err(&oci(t.path()), &[]);
-    assert!(err.contains("missing") && err.contains(&d), "{err}");
-}
-
-#[test]
 fn archive_paths_cannot_escape() {
     // A docker-save manifest.json pointing outside the archive.
     let t = tempfile::tempdir().unwrap();
@@ -296,4 +186,129 @@ fn archive_paths_cannot_escape() {
     pack(&dir, &archive);
     let err = analyze_err(archive.to_str().unwrap(), &[]);
     assert!(err.contains("leaves the image"), "{err}");
+}
+
+/// One bad layout: how to write it (returning what the error must say), the
+/// flags, and the case's name for the failure message.
+struct Case {
+    name: &'static str,
+    write: fn(&Path) -> Vec<String>,
+    args: &'static [&'static str],
+}
+
+/// Layouts that are wrong in one way each: one error line (exit 2, no
+/// panic, see `analyze_err`) naming the problem.
+#[test]
+fn bad_layouts_fail_with_one_clear_line() {
+    let cases = [
+        Case {
+            name: "a diff_id that does not match, under --verify full",
+            write: |d| {
+                simple().write(d, |_, c| {
+                    c["rootfs"]["diff_ids"][0] = json!(format!("sha256:{}", "0".repeat(64)));
+                });
+                // Unverified decoding of the same layout is fine.
+                analyze_json(&oci(d), &[]);
+                vec!["diff_id".into(), "digest mismatch".into()]
+            },
+            args: &["--verify", "full"],
+        },
+        Case {
+            name: "fewer diff_ids than layers",
+            write: |d| {
+                simple().write(d, |_, c| c["rootfs"]["diff_ids"] = json!([]));
+                vec!["0 diff_ids".into(), "1 layers".into()]
+            },
+            args: &[],
+        },
+        Case {
+            name: "rootfs.type other than layers",
+            write: |d| {
+                simple().write(d, |_, c| c["rootfs"]["type"] = json!("snapshot"));
+                vec!["rootfs.type".into()]
+            },
+            args: &[],
+        },
+        Case {
+            name: "an unknown layer media type",
+            write: |d| {
+                simple().write(d, |m, _| {
+                    m["layers"][0]["mediaType"] = json!("application/x-surprise")
+                });
+                vec!["unknown media type".into(), "application/x-surprise".into()]
+            },
+            args: &[],
+        },
+        Case {
+            name: "an index.json over the document limit",
+            write: |d| {
+                simple().write(d, |_, _| {});
+                let pad = "x".repeat(5 << 20);
+                let idx = format!(
+                    r#"{{"schemaVersion":2,"manifests":[],"annotations":{{"pad":"{pad}"}}}}"#
+                );
+                std::fs::write(d.join("index.json"), idx).unwrap();
+                vec!["index.json".into(), "larger than".into()]
+            },
+            args: &[],
+        },
+        Case {
+            name: "malformed JSON",
+            write: |d| {
+                simple().write(d, |_, _| {});
+                std::fs::write(d.join("index.json"), b"{\"manifests\": [").unwrap();
+                vec!["index.json".into(), "invalid JSON".into()]
+            },
+            args: &[],
+        },
+        Case {
+            name: "a manifest that is also an index",
+            write: |d| {
+                simple().write(d, |m, _| m["manifests"] = json!([]));
+                vec!["ambiguous".into()]
+            },
+            args: &[],
+        },
+        Case {
+            name: "a negative descriptor size",
+            write: |d| {
+                simple().write(d, |m, _| m["layers"][0]["size"] = json!(-5));
+                vec!["negative descriptor size".into()]
+            },
+            args: &[],
+        },
+        Case {
+            name: "a layer over --max-layer-bytes",
+            write: |d| {
+                Img::new()
+                    .gz(tar(&[E::File("zeros", 3 << 20)]))
+                    .write(d, |_, _| {});
+                vec!["layer 0".into(), "per-layer limit".into()]
+            },
+            args: &["--max-layer-bytes", "1000000"],
+        },
+        Case {
+            name: "a missing layer blob",
+            write: |d| {
+                let img = simple();
+                img.write(d, |_, _| {});
+                let digest = sha(&img.layers[0].0);
+                std::fs::remove_file(d.join("blobs/sha256").join(&digest[7..])).unwrap();
+                vec!["missing".into(), digest]
+            },
+            args: &[],
+        },
+    ];
+    for case in cases {
+        let t = tempfile::tempdir().unwrap();
+        let must = (case.write)(t.path());
+        let err = analyze_err(&oci(t.path()), case.args);
+        for m in must {
+            assert!(
+                err.contains(&m),
+                "{}: {err:?} does not say {m:?}",
+                case.name
+            );
+        }
+    }
 }

@@ -110,7 +110,7 @@ fn oversized_documents_in_an_archive_are_refused() {
     write_owned(&p, members);
     let err = analyze_err(p.to_str().unwrap(), &[]);
     assert!(
-        err.contains("manifest.json") && err.contains("larger than the 4194304-byte limit"),
+        err.contains("manifest.json") && err.contains("larger than the 4.2 MB limit (4194304 bytes)"),
         "{err}"
     );
     // The config over 4 MiB.
@@ -118,7 +118,7 @@ fn oversized_documents_in_an_archive_are_refused() {
     write_owned(&p, docker_save(&[layer()], |_, c| c["pad"] = json!(pad)));
     let err = analyze_err(p.to_str().unwrap(), &[]);
     assert!(
-        err.contains("config") && err.contains("larger than the 4194304-byte limit"),
+        err.contains("config") && err.contains("larger than the 4.2 MB limit (4194304 bytes)"),
         "{err}"
     );
     // index.json over 4 MiB inside an OCI archive (the layout case is in errors.rs).

@@ -105,7 +105,7 @@ fn gzip_bomb_hits_the_layer_budget_with_bounded_memory() {
     let err = failed_cleanly(&out);
     assert!(
         err.contains("layer 0")
-            && err.contains("more than 67108864 bytes")
+            && err.contains("more than 67.1 MB (67108864 bytes)")
             && err.contains("--max-layer-bytes"),
         "{err}"
     );

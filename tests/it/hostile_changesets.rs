@@ -6,19 +6,10 @@
 //! are in layout.rs; empty names, invalid UTF-8 and missing contents are in
 //! hostile_tar.rs.
 
+use crate::common::gzip_layout as layout;
 use crate::common::{analyze_err, analyze_json};
 use crate::hostile_fixtures::{raw_tar, Raw};
-use crate::layout::{gzip, oci, Img, GZ};
-
-fn layout(layers: &[Vec<u8>]) -> tempfile::TempDir {
-    let t = tempfile::tempdir().unwrap();
-    let mut img = Img::new();
-    for l in layers {
-        img.layers.push((gzip(l), GZ.into(), l.clone()));
-    }
-    img.write(t.path(), |_, _| {});
-    t
-}
+use crate::layout::oci;
 
 #[test]
 fn invalid_whiteouts_are_errors_naming_layer_and_path() {

@@ -5,19 +5,10 @@
 //! end of the file.
 
 use crate::common::analyze_json;
+use crate::common::gzip_layout as layout;
 use crate::hostile_fixtures::{header, raw_tar, run_measured, Raw};
 use crate::layout::{gzip, oci, Img, GZ};
 use serde_json::Value;
-
-fn layout(layers: &[Vec<u8>]) -> tempfile::TempDir {
-    let t = tempfile::tempdir().unwrap();
-    let mut img = Img::new();
-    for l in layers {
-        img.layers.push((gzip(l), GZ.into(), l.clone()));
-    }
-    img.write(t.path(), |_, _| {});
-    t
-}
 
 fn category<'a>(a: &'a Value, id: &str) -> &'a Value {
     a["categories"]

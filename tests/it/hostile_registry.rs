@@ -227,7 +227,7 @@ fn hundred_megabyte_token_body_is_refused_with_bounded_memory() {
     };
     let err = failed_cleanly(&out);
     assert!(
-        err.contains("token answer") && err.contains("larger than the 1048576-byte limit"),
+        err.contains("token answer") && err.contains("larger than the 1.0 MB limit (1048576 bytes)"),
         "{err}"
     );
     assert!(kib < 60 * 1024, "peak {kib} KiB");

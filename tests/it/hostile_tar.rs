@@ -5,18 +5,9 @@
 //! the image. Every member is written header by header.
 
 use crate::common::analyze_json;
+use crate::common::gzip_layout as layout;
 use crate::hostile_fixtures::{failed_cleanly, header, pax, raw_tar, run_measured, Raw};
-use crate::layout::{gzip, oci, Img, GZ};
-
-fn layout(layers: &[Vec<u8>]) -> tempfile::TempDir {
-    let t = tempfile::tempdir().unwrap();
-    let mut img = Img::new();
-    for l in layers {
-        img.layers.push((gzip(l), GZ.into(), l.clone()));
-    }
-    img.write(t.path(), |_, _| {});
-    t
-}
+use crate::layout::oci;
 
 #[test]
 fn ten_gib_pax_record_is_a_bounded_error() {

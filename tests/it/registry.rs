@@ -26,13 +26,26 @@ fn setup(test: &str, auth: Option<(&str, &str)>) -> Option<(Registry, std::path:
     Some((reg, dir))
 }
 
+/// The common prologue: a fresh registry with the accounting fixture's OCI
+/// image pushed as `tag` (None, with a printed SKIP, when the tools are
+/// missing outside CI).
+fn pushed(
+    test: &str,
+    auth: Option<(&str, &str)>,
+    tag: &str,
+) -> Option<(Registry, crate::services::Fixture)> {
+    let (reg, dir) = setup(test, auth)?;
+    let fx = accounting_oci(&dir);
+    reg.push(&fx.oci, tag);
+    Some((reg, fx))
+}
+
 #[test]
 fn registry_pull_matches_the_oci_layout() {
-    let Some((reg, dir)) = setup("registry_pull_matches_the_oci_layout", None) else {
+    let Some((reg, fx)) = pushed("registry_pull_matches_the_oci_layout", None, "team/acc:v1")
+    else {
         return;
     };
-    let fx = accounting_oci(&dir);
-    reg.push(&fx.oci, "team/acc:v1");
     let local = analyze_json(&fx.oci, &[]);
     let pulled = analyze_json(&format!("docker://{}/team/acc:v1", reg.host()), &[]);
     assert_eq!(pulled["image"]["source"], "registry");
@@ -155,11 +168,13 @@ fn registry_multi_arch_index() {
 
 #[test]
 fn registry_retries_and_resumes_through_faults() {
-    let Some((reg, dir)) = setup("registry_retries_and_resumes_through_faults", None) else {
+    let Some((reg, fx)) = pushed(
+        "registry_retries_and_resumes_through_faults",
+        None,
+        "acc:latest",
+    ) else {
         return;
     };
-    let fx = accounting_oci(&dir);
-    reg.push(&fx.oci, "acc:latest");
     let big = fx.layers[0].clone();
     let plan = Plan::default();
     {
@@ -191,9 +206,8 @@ fn registry_retries_and_resumes_through_faults() {
     assert_eq!(blob_hits.len(), 3, "{blob_hits:#?}");
     assert_eq!(blob_hits[0].status, 503);
     assert_eq!(blob_hits[1].range, None);
-    let size = std::fs::metadata(dir.join("oci/blobs/sha256").join(&big[7..]))
-        .unwrap()
-        .len();
+    let blobs = accounting_fixtures().unwrap().join("oci/blobs/sha256");
+    let size = std::fs::metadata(blobs.join(&big[7..])).unwrap().len();
     // The resume asks for exactly the bytes after the cut, and gets a 206.
     assert_eq!(
         blob_hits[2].range.as_deref(),
@@ -204,11 +218,9 @@ fn registry_retries_and_resumes_through_faults() {
 
 #[test]
 fn registry_refuses_wrong_digests() {
-    let Some((reg, dir)) = setup("registry_refuses_wrong_digests", None) else {
+    let Some((reg, fx)) = pushed("registry_refuses_wrong_digests", None, "acc:latest") else {
         return;
     };
-    let fx = accounting_oci(&dir);
-    reg.push(&fx.oci, "acc:latest");
     // An uncompressed layer, so a flipped byte in a file's data still decodes
     // and only the digest check can catch it.
     let img = Img::new().plain(tar(&[E::File("data/blob.bin", 300_000)]));
@@ -453,12 +465,13 @@ fn registry_bearer_token_and_redirects_keep_credentials_home() {
 
 #[test]
 fn registry_refuses_bad_resumes_and_oversized_manifests() {
-    let Some((reg, dir)) = setup("registry_refuses_bad_resumes_and_oversized_manifests", None)
-    else {
+    let Some((reg, fx)) = pushed(
+        "registry_refuses_bad_resumes_and_oversized_manifests",
+        None,
+        "acc:latest",
+    ) else {
         return;
     };
-    let fx = accounting_oci(&dir);
-    reg.push(&fx.oci, "acc:latest");
     let big = fx.layers[0].clone();
     // The connection drops halfway and the registry then ignores Range: the
     // 200 from byte 0 must not be spliced onto the first half.
@@ -482,7 +495,7 @@ fn registry_refuses_bad_resumes_and_oversized_manifests() {
         .push_back(("/manifests/latest".into(), Fault::Huge(5 << 20)));
     let proxy = Proxy::start(reg.port, plan);
     let err = analyze_err(&format!("docker://{}/acc:latest", proxy.host()), &[]);
-    assert!(err.contains("larger than the 4194304-byte limit"), "{err}");
+    assert!(err.contains("larger than the 4.2 MB limit (4194304 bytes)"), "{err}");
 }
 
 #[test]
@@ -583,7 +596,7 @@ fn registry_forbidden_and_oversized_token_answers_are_clear_errors() {
     );
     let err = analyze_err(&format!("docker://{}/team/acc:latest", proxy.host()), &[]);
     assert!(
-        err.contains("token answer") && err.contains("larger than the 1048576-byte limit"),
+        err.contains("token answer") && err.contains("larger than the 1.0 MB limit (1048576 bytes)"),
         "{err}"
     );
 }
@@ -592,11 +605,13 @@ fn registry_forbidden_and_oversized_token_answers_are_clear_errors() {
 /// for its manifest and config only: no layer blob is downloaded again.
 #[test]
 fn registry_cached_layers_are_not_downloaded() {
-    let Some((reg, dir)) = setup("registry_cached_layers_are_not_downloaded", None) else {
+    let Some((reg, fx)) = pushed(
+        "registry_cached_layers_are_not_downloaded",
+        None,
+        "cached:latest",
+    ) else {
         return;
     };
-    let fx = accounting_oci(&dir);
-    reg.push(&fx.oci, "cached:latest");
     let proxy = Proxy::start(reg.port, Plan::default());
     let cache = tempfile::tempdir().unwrap();
     let image = format!("docker://{}/cached:latest", proxy.host());

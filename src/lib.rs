@@ -16,6 +16,7 @@ pub mod classify;
 pub mod diff;
 pub mod digest;
 pub mod dirtree;
+pub(crate) mod entryfile;
 pub mod error;
 pub mod finding;
 pub mod layer;

@@ -94,10 +94,30 @@ pub fn analyze_image(
                 .map(|_| LayerCache::key(spec, opts.classify, &rules.hash))
         })
         .collect();
-    let cached: Vec<bool> = keys
+    // A cache hit on a local source is taken only when the blob's cheap
+    // facts hold (issue 18); under `--verify full` a local blob is hashed
+    // even then, and only its decoding is skipped.
+    let plans: Vec<Plan> = keys
         .iter()
-        .map(|k| matches!((&cache, k), (Some(c), Some(k)) if c.contains(k)))
+        .enumerate()
+        .map(|(i, k)| {
+            let recorded = match (&cache, k) {
+                (Some(c), Some(k)) => c.recorded_size(k),
+                _ => None,
+            };
+            match recorded {
+                Some(size) if image.cached_blob_holds(i, size) => {
+                    if opts.verify == Verify::Full && image.is_local() {
+                        Plan::CachedVerify
+                    } else {
+                        Plan::Cached
+                    }
+                }
+                _ => Plan::Read,
+            }
+        })
         .collect();
+    let skip_open: Vec<bool> = plans.iter().map(|p| *p == Plan::Cached).collect();
     let cache_warnings = Mutex::new(Vec::new());
     let tag = |lc: &LayerChanges| {
         if opts.classify {
@@ -105,6 +125,18 @@ pub fn analyze_image(
         } else {
             Vec::new()
         }
+    };
+    // Read, verify and tag layer `i`, and remember it when its digest was
+    // checked.
+    let decode = |i: usize, reader, advance: &(dyn Fn(u64) + Sync)| -> Result<_> {
+        let lc = read(image, i, reader, opts, advance)?;
+        let tags = tag(&lc);
+        if let (Some(c), Some(k), true) = (&cache, &keys[i], opts.verify != Verify::None) {
+            if let Err(e) = c.store(k, &lc, &tags) {
+                lock(&cache_warnings).push(format!("layer cache not written: {e}"));
+            }
+        }
+        Ok((lc, tags))
     };
     // On the worker that decoded it (or loaded it from the cache), each
     // layer gets its path-rule tags (package rules need the final package
@@ -115,30 +147,24 @@ pub fn analyze_image(
     // of holding up the worker that finished the small layer.
     let decode_all =
         |to_stacker: std::sync::mpsc::Sender<(usize, (LayerChanges, Vec<PathTag>))>| {
-            for_each_layer(image, opts, progress, &cached, |i, reader, advance| {
-                let key = keys[i].as_deref();
-                let hit = match (&cache, key, &reader) {
-                    (Some(c), Some(k), None) => c.load(k, i),
+            for_each_layer(image, opts, progress, &skip_open, |i, reader, advance| {
+                let hit = match (&cache, &keys[i], plans[i]) {
+                    (Some(c), Some(k), Plan::Cached | Plan::CachedVerify) => c.load(k, i),
                     _ => None,
                 };
-                let (lc, tags) = match hit {
-                    Some(hit) => hit,
-                    None => {
-                        let reader = match reader {
-                            Some(r) => r,
-                            None => image.open_layer(i)?.0, // a damaged cache entry
-                        };
-                        let lc = read(image, i, reader, opts, advance)?;
-                        let tags = tag(&lc);
-                        // Only bytes whose digest was checked are remembered by it.
-                        if let (Some(c), Some(k), true) = (&cache, key, opts.verify != Verify::None)
-                        {
-                            if let Err(e) = c.store(k, &lc, &tags) {
-                                lock(&cache_warnings).push(format!("layer cache not written: {e}"));
-                            }
-                        }
-                        (lc, tags)
+                let spec = &image.layers[i];
+                let (lc, tags) = match (hit, reader) {
+                    (Some(hit), None) => hit,
+                    // `--verify full`: hash the blob, skip the decoding.
+                    (Some(hit), Some(r))
+                        if layer::stored_digest(spec, hit.0.compression).is_some() =>
+                    {
+                        layer::verify_stored(spec, r, hit.0.compression, advance)?;
+                        hit
                     }
+                    (_, Some(r)) => decode(i, r, advance)?,
+                    // A damaged cache entry: read the layer after all.
+                    (None, None) => decode(i, image.open_layer(i)?.0, advance)?,
                 };
                 // The stacker outlives every sender (the scope below).
                 let _ = to_stacker.send((i, (lc, tags)));
@@ -189,6 +215,18 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// How one layer is obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plan {
+    /// Read, verified and decoded (not cached, or the blob's cheap facts do
+    /// not hold: see `Image::cached_blob_holds`).
+    Read,
+    /// From the cache, the blob not opened.
+    Cached,
+    /// From the cache, the blob opened and hashed (`--verify full`, local).
+    CachedVerify,
+}
+
 /// The size tree being built while layers decode: layers wait in `ready`
 /// until every layer below them has been stacked.
 struct Stack {
@@ -221,33 +259,6 @@ fn tag_changes(rules: &Rules, lc: &LayerChanges) -> Vec<PathTag> {
             _ => NO_TAG,
         })
         .collect()
-}
-
-/// Decode every layer once, in parallel, largest first.
-pub fn decode_layers(
-    image: &source::Image,
-    opts: &AnalyzeOptions,
-    progress: &dyn Progress,
-) -> Result<Vec<LayerChanges>> {
-    decode_layers_then(image, opts, progress, |lc| lc)
-}
-
-/// [`decode_layers`], running `then` on each decoded layer on the worker
-/// that decoded it (per-layer work that should not wait for the others).
-pub fn decode_layers_then<T: Send>(
-    image: &source::Image,
-    opts: &AnalyzeOptions,
-    progress: &dyn Progress,
-    then: impl Fn(LayerChanges) -> T + Sync,
-) -> Result<Vec<T>> {
-    let none = vec![false; image.layers.len()];
-    for_each_layer(image, opts, progress, &none, |i, reader, advance| {
-        let reader = match reader {
-            Some(r) => r,
-            None => image.open_layer(i)?.0,
-        };
-        read(image, i, reader, opts, advance).map(&then)
-    })
 }
 
 /// Read and verify layer `i` from `reader`.

@@ -253,8 +253,9 @@ pub struct CommonArgs {
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
     /// Neither read nor write the layer cache: every layer is read, decoded and
-    /// verified again. (A cached layer is not re-read, so its bytes are not
-    /// re-checked against its digest.)
+    /// verified again. (A cached layer of a local image is used only when its
+    /// blob is still there with the recorded size, and is re-hashed only
+    /// under --verify full.)
     #[arg(long, env = "IMGAUDIT_NO_CACHE", value_parser = clap::builder::BoolishValueParser::new())]
     pub no_cache: bool,
     /// Extra category rules (TOML, see docs/CATEGORIES.md); repeatable. A

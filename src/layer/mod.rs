@@ -13,14 +13,14 @@
 pub mod elf;
 pub mod inflate;
 pub mod probe;
+mod spec;
 pub mod tarstream;
 
-use crate::digest::HashingReader;
+use crate::digest::{Digest, HashingReader};
 use crate::error::{Error, Result};
-use crate::source::docs::Compression;
-use crate::source::LayerSpec;
 use inflate::GzDecoder;
 pub use inflate::Inflater;
+pub use spec::{Compression, LayerSpec};
 use std::io::{self, BufRead, BufReader, Read};
 use tarstream::{Kind, ReadSkip, TarReader};
 
@@ -266,10 +266,7 @@ pub fn read_layer(
     };
     // The stored digest names the blob; legacy uncompressed layers are named
     // by their diff_id only.
-    let stored_expected = spec
-        .digest
-        .clone()
-        .or_else(|| (compression == Compression::None).then(|| spec.diff_id.clone()));
+    let stored_expected = stored_digest(spec, compression);
     let check_diff = verify != Verify::None
         && compression != Compression::None
         && (verify == Verify::Full || spec.digest.is_none());
@@ -369,6 +366,69 @@ pub fn read_layer(
         compression,
         warnings,
     })
+}
+
+/// The digest a layer's stored bytes must have, given the compression
+/// found in them: the stored digest, or for a legacy layer named by its
+/// diff_id alone, the diff_id when the bytes are the tar itself. `None`:
+/// nothing names the stored bytes (a compressed legacy layer, checked
+/// against its diff_id after decoding).
+pub fn stored_digest(spec: &LayerSpec, compression: Compression) -> Option<Digest> {
+    spec.digest
+        .clone()
+        .or_else(|| (compression == Compression::None).then(|| spec.diff_id.clone()))
+}
+
+/// Hash a layer's stored bytes without decoding them: what `--verify full`
+/// does for a layer whose analysis comes from the layer cache (issue 18).
+/// The bytes are checked against [`stored_digest`] and, when `compression`
+/// (what the cached read found in these bytes) is none, against the diff_id
+/// too; the errors are the ones [`read_layer`] gives for the same digests.
+/// A layer with no [`stored_digest`] cannot be checked this way (an error
+/// here; the caller reads such a layer in full instead).
+pub fn verify_stored(
+    spec: &LayerSpec,
+    reader: Box<dyn Read + Send>,
+    compression: Compression,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<()> {
+    let label = spec.digest.as_ref().unwrap_or(&spec.diff_id).to_string();
+    let layer_err = |reason: String| Error::Layer {
+        index: spec.index,
+        digest: label.clone(),
+        reason,
+    };
+    let Some(expected) = stored_digest(spec, compression) else {
+        return Err(layer_err(
+            "nothing names its stored bytes: it can only be verified by decoding".into(),
+        ));
+    };
+    let hashing = HashingReader::new(
+        ProgressReader {
+            inner: reader,
+            f: progress,
+        },
+        true,
+    );
+    let (actual, _, _) = hashing
+        .finish()
+        .map_err(|e| layer_err(format!("cannot read: {e}")))?;
+    let actual = actual.ok_or_else(|| layer_err("not hashed".into()))?;
+    if actual != expected {
+        return Err(Error::DigestMismatch {
+            what: format!("layer {}", spec.index),
+            expected: expected.to_string(),
+            actual: actual.to_string(),
+        });
+    }
+    if compression == Compression::None && actual != spec.diff_id {
+        return Err(Error::DigestMismatch {
+            what: format!("layer {} (uncompressed, diff_id)", spec.index),
+            expected: spec.diff_id.to_string(),
+            actual: actual.to_string(),
+        });
+    }
+    Ok(())
 }
 
 /// Turn a tar entry into a change; `Err` carries a warning (or, for an

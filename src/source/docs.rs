@@ -168,14 +168,9 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> R
     serde_json::from_slice(bytes).map_err(|e| Error::malformed(what, format!("invalid JSON: {e}")))
 }
 
-/// How a layer's bytes are compressed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Compression {
-    None,
-    Gzip,
-    Zstd,
-}
+/// How a layer's bytes are compressed (the layer stage's type, named here
+/// too because the media types below map to it).
+pub use crate::layer::Compression;
 
 /// The compression a layer media type declares; unknown types are an error.
 pub fn layer_compression(media_type: &str, what: &str) -> Result<Compression> {

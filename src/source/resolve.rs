@@ -7,9 +7,10 @@ use super::docs::{
     Platform, MAX_DOC,
 };
 use super::store::{clean_rel_path, read_capped, Store};
-use super::{Image, LayerSpec, ResolveOptions, SourceKind};
+use super::{Image, ResolveOptions, SourceKind};
 use crate::digest::Digest;
 use crate::error::{Error, Result};
+use crate::layer::LayerSpec;
 use std::sync::Arc;
 
 /// Index nesting deeper than this is refused.

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::layer::tarstream::{Kind, TarReader};
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Seek};
 use std::os::unix::fs::FileExt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
@@ -23,6 +23,13 @@ pub trait Store: Send + Sync {
     /// read any member at any time. Layers are then read in this order.
     fn stream_position(&self, _path: &str) -> Option<u64> {
         None
+    }
+    /// The size of the regular file at `path`, found without reading it
+    /// (links followed within the store's limit); `Ok(None)` when there is
+    /// no such regular file, or the store cannot tell without a request (a
+    /// registry). The layer cache's cheap check before a hit (issue 18).
+    fn stat(&self, _path: &str) -> Result<Option<u64>> {
+        Ok(None)
     }
 }
 
@@ -109,11 +116,11 @@ impl DirStore {
     }
 }
 
-impl Store for DirStore {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn open(&self, path: &str) -> Result<Option<(Box<dyn Read + Send>, u64)>> {
+impl DirStore {
+    /// `path` inside the directory with every symlink resolved (the
+    /// system's limit on hops applies), or `None` when nothing is there;
+    /// with the path as named, for messages.
+    fn real_path(&self, path: &str) -> Result<Option<(PathBuf, PathBuf)>> {
         let rel = clean_rel_path(path, &self.name)?;
         let full = self.root.join(&rel);
         let real = match full.canonicalize() {
@@ -127,6 +134,25 @@ impl Store for DirStore {
                 "symlink points outside the image directory",
             ));
         }
+        Ok(Some((full, real)))
+    }
+}
+
+impl Store for DirStore {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn stat(&self, path: &str) -> Result<Option<u64>> {
+        let Some((full, real)) = self.real_path(path)? else {
+            return Ok(None);
+        };
+        let m = std::fs::metadata(&real).map_err(|e| Error::io(full.display().to_string(), e))?;
+        Ok(m.is_file().then_some(m.len()))
+    }
+    fn open(&self, path: &str) -> Result<Option<(Box<dyn Read + Send>, u64)>> {
+        let Some((full, real)) = self.real_path(path)? else {
+            return Ok(None);
+        };
         let f = File::open(&real).map_err(|e| Error::io(full.display().to_string(), e))?;
         let size = f
             .metadata()
@@ -274,6 +300,9 @@ impl Store for TarStore {
     fn name(&self) -> &str {
         &self.name
     }
+    fn stat(&self, path: &str) -> Result<Option<u64>> {
+        Ok(self.lookup(path)?.map(|(_, size)| size))
+    }
     fn open(&self, path: &str) -> Result<Option<(Box<dyn Read + Send>, u64)>> {
         Ok(self.lookup(path)?.map(|(offset, size)| {
             let r: Box<dyn Read + Send> = Box::new(PositionalReader {
@@ -311,6 +340,63 @@ impl Read for PositionalReader {
         self.pos += n as u64;
         Ok(n)
     }
+}
+
+/// Open an archive file, decompressing a gzip-compressed one into an
+/// anonymous temporary file in `temp_dir` (the cache directory; else the
+/// system's temporary directory).
+pub fn open_archive(path: &Path, temp_dir: Option<&Path>) -> Result<TarStore> {
+    let name = path.display().to_string();
+    let mut f = File::open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            Error::NotFound(path.to_path_buf())
+        } else {
+            Error::io(&name, e)
+        }
+    })?;
+    if f.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+        return Err(Error::NotAnImage {
+            path: name,
+            reason: "is a directory; use oci:DIR for an OCI layout".into(),
+        });
+    }
+    let mut magic = [0u8; 4];
+    let n = read_up_to(&mut f, &mut magic).map_err(|e| Error::io(&name, e))?;
+    f.rewind().map_err(|e| Error::io(&name, e))?;
+    if n >= 2 && magic[..2] == [0x1f, 0x8b] {
+        let dir = temp_dir.map_or_else(std::env::temp_dir, Path::to_path_buf);
+        crate::entryfile::create_private_dir(&dir)
+            .map_err(|e| Error::io(dir.display().to_string(), e))?;
+        let mut tmp =
+            tempfile::tempfile_in(&dir).map_err(|e| Error::io(dir.display().to_string(), e))?;
+        let mut dec = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(f));
+        std::io::copy(&mut dec, &mut tmp).map_err(|e| Error::NotAnImage {
+            path: name.clone(),
+            reason: format!("corrupt gzip-compressed archive: {e}"),
+        })?;
+        tmp.rewind()
+            .map_err(|e| Error::io(dir.display().to_string(), e))?;
+        return TarStore::index(tmp, name);
+    }
+    if n >= 4 && magic == [0x28, 0xb5, 0x2f, 0xfd] {
+        return Err(Error::NotAnImage {
+            path: name,
+            reason: "zstd-compressed archive; decompress it first (zstd -d)".into(),
+        });
+    }
+    TarStore::index(f, name)
+}
+
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        let n = r.read(&mut buf[got..])?;
+        if n == 0 {
+            break;
+        }
+        got += n;
+    }
+    Ok(got)
 }
 
 #[cfg(test)]

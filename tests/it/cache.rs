@@ -1,5 +1,6 @@
 //! The layer cache: a warm run gives the same analysis as a cold one, shared
-//! layers are not read again (their blobs may even be gone), damaged entries
+//! layers are not read again (only their presence and size are checked; see
+//! cache_integrity.rs for broken images under a warm cache), damaged entries
 //! are rebuilt, unverified reads are not remembered, two processes can share
 //! one cache, and `imgaudit cache info|prune` report what is there.
 
@@ -96,14 +97,20 @@ fn shared_layers_are_not_read_again() {
         .write(b.path(), |_, _| {});
     let cache = tempfile::tempdir().unwrap();
     ok_json(&analyze_cached(&oci(a.path()), cache.path(), &[]));
-    // Image B's base layer blob is gone: only the cache can supply it.
+    // Image B's base layer blob is spoilt in place, its size kept: only the
+    // cache can supply the layer, so a warm run that passes did not read it
+    // (the blob's cheap facts, presence and size, still hold; issue 18).
     let base_blob = crate::layout::sha(&crate::layout::gzip(&base));
-    std::fs::remove_file(b.path().join("blobs/sha256").join(&base_blob[7..])).unwrap();
+    let blob = b.path().join("blobs/sha256").join(&base_blob[7..]);
+    let mut bytes = std::fs::read(&blob).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    std::fs::write(&blob, &bytes).unwrap();
     let v = ok_json(&analyze_cached(&oci(b.path()), cache.path(), &[]));
     assert_eq!(v["totals"]["final_bytes"], 50_000 + 100 + 700);
     assert_eq!(v["layers"][0]["file_bytes"], 50_100);
     assert_eq!(cache_entries(cache.path()), 3);
-    // Without the cache the missing blob is an error.
+    // Without the cache the spoilt blob is an error.
     let out = imgaudit()
         .args(["analyze", &oci(b.path()), "-q"])
         .output()
@@ -196,4 +203,118 @@ fn two_processes_share_one_cache() {
         .iter()
         .all(|f| f.extension().is_some_and(|e| e == "layer")));
     assert_eq!(files.len(), v1["layers"].as_array().unwrap().len());
+}
+
+/// Mode bits of `p` (permission bits only).
+fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn cache_directories_are_private() {
+    let t = tempfile::tempdir().unwrap();
+    let cache = t.path().join("new/cache");
+    let img = repo_root()
+        .join("testdata/demo/demo-oci.tar")
+        .display()
+        .to_string();
+    ok_json(&analyze_cached(&img, &cache, &[]));
+    let layers = cache.join("layers");
+    let mut dirs = vec![t.path().join("new"), cache.clone(), layers.clone()];
+    let files = entry_files(&cache);
+    assert!(!files.is_empty());
+    for f in &files {
+        assert_eq!(mode(f), 0o600, "{}", f.display());
+        dirs.push(f.parent().unwrap().to_path_buf());
+    }
+    for d in &dirs {
+        assert_eq!(mode(d), 0o700, "{}", d.display());
+    }
+    // The cache directory made for a gzip-compressed archive's temporary
+    // file (no layer cache) is private too.
+    let gz = t.path().join("demo.tar.gz");
+    std::fs::write(
+        &gz,
+        crate::layout::gzip(
+            &std::fs::read(repo_root().join("testdata/demo/demo-oci.tar")).unwrap(),
+        ),
+    )
+    .unwrap();
+    let tmp_cache = t.path().join("gz-cache");
+    let out = imgaudit()
+        .args([
+            "analyze",
+            gz.to_str().unwrap(),
+            "-q",
+            "--no-cache",
+            "--cache-dir",
+        ])
+        .arg(&tmp_cache)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(mode(&tmp_cache), 0o700);
+}
+
+#[test]
+fn prune_never_follows_a_symlink_out_of_the_cache() {
+    let t = tempfile::tempdir().unwrap();
+    // Files outside the cache that look exactly like entries.
+    let victim = t.path().join("victim");
+    let victim_files = [
+        victim.join("ab").join(format!("{}.layer", "ab".repeat(32))),
+        victim.join("cd").join(format!("{}.docs", "cd".repeat(32))),
+        victim.join("ab").join(".tmp-x"),
+        victim.join("ef").join(format!("{}.layer", "ef".repeat(32))),
+    ];
+    for f in &victim_files {
+        std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+        std::fs::write(f, b"not yours").unwrap();
+    }
+    let prune = |cache: &Path| {
+        let out = imgaudit()
+            .args(["cache", "prune", "--cache-dir"])
+            .arg(cache)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // `layers` itself a symlink to that directory.
+    let c1 = t.path().join("c1");
+    std::fs::create_dir(&c1).unwrap();
+    std::os::unix::fs::symlink(&victim, c1.join("layers")).unwrap();
+    let text = prune(&c1);
+    assert!(text.starts_with("removed 0 cached layers"), "{text}");
+    // A two-hex subdirectory that is a symlink, beside a real entry.
+    let c2 = t.path().join("c2");
+    let img = repo_root()
+        .join("testdata/demo/demo-oci.tar")
+        .display()
+        .to_string();
+    ok_json(&analyze_cached(&img, &c2, &[]));
+    let real = entry_files(&c2).len();
+    assert!(real > 0);
+    let hex = (0..=255u8)
+        .map(|b| format!("{b:02x}"))
+        .find(|h| !c2.join("layers").join(h).exists())
+        .unwrap();
+    std::os::unix::fs::symlink(victim.join("ef"), c2.join("layers").join(&hex)).unwrap();
+    let text = prune(&c2);
+    assert!(
+        text.starts_with(&format!("removed {real} cached layers")),
+        "{text}"
+    );
+    for f in &victim_files {
+        assert_eq!(std::fs::read(f).unwrap(), b"not yours", "{}", f.display());
+    }
 }

@@ -5,6 +5,7 @@
 
 mod budget;
 mod cache;
+mod cache_integrity;
 mod categories;
 mod common;
 mod daemon;

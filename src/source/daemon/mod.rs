@@ -25,7 +25,7 @@
 //!    stream order; memory stays bounded (a few chunks per open stream).
 //!
 //! With the layer cache on, the documents the index pass kept are cached by
-//! image ID ([`crate::cache::ExportDocs`]). The next time the image is read,
+//! image ID ([`doc_cache`]). The next time the image is read,
 //! a [`CachedStore`] serves them and exports nothing unless a layer has to
 //! be read: an image whose layers are all cached is analysed without any
 //! export.
@@ -34,11 +34,12 @@
 //! unless the image has a RepoDigest whose registry answers with a manifest
 //! for this very config; then the registry's layer sizes are reported.
 
+mod doc_cache;
+
 use super::docs::MAX_DOC;
 use super::registry;
 use super::store::{clean_rel_path, Store};
 use super::{resolve, Image, ResolveOptions, SourceKind};
-use crate::cache::{ExportDocs, LayerCache};
 use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::layer::tarstream::{Kind, ReadSkip, TarReader};
@@ -49,6 +50,8 @@ use std::io::{self, BufReader, Cursor, Read};
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
+
+pub use doc_cache::ExportDocs;
 
 /// Most bytes of small documents kept from the index pass.
 const MAX_DOCS_TOTAL: u64 = 64 << 20;
@@ -455,7 +458,7 @@ impl DaemonStore {
             match node {
                 Node::File(k) => match self.docs.get(k) {
                     Some(b) => d.files.push((path.clone(), b.to_vec())),
-                    None => d.others.push(path.clone()),
+                    None => d.others.push((path.clone(), self.pool.entries[*k].size)),
                 },
                 Node::Link(t) => d.links.push((path.clone(), t.clone())),
             }
@@ -493,8 +496,9 @@ struct CachedStore {
     name: String,
     files: HashMap<String, Vec<u8>>,
     links: HashMap<String, String>,
-    /// Files of the export that are not in `files` (layers, big documents).
-    others: HashSet<String>,
+    /// Files of the export that are not in `files` (layers, big documents),
+    /// with their sizes.
+    others: HashMap<String, u64>,
     exporter: Exporter,
     ins: Inspected,
     full: OnceLock<std::result::Result<DaemonStore, String>>,
@@ -542,10 +546,19 @@ impl Store for CachedStore {
             let n = d.len() as u64;
             return Ok(Some((Box::new(Cursor::new(d.clone())), n)));
         }
-        if !self.others.contains(&p) {
+        if !self.others.contains_key(&p) {
             return Ok(None); // not in the export at all
         }
         self.full()?.open(path)
+    }
+    /// From the cached index of the export, with no export: the member's
+    /// size when the last index pass of this image ID saw it.
+    fn stat(&self, path: &str) -> Result<Option<u64>> {
+        let p = follow_links(&self.name, path, |p| self.links.get(p))?;
+        if let Some(d) = self.files.get(&p) {
+            return Ok(Some(d.len() as u64));
+        }
+        Ok(self.others.get(&p).copied())
     }
 }
 
@@ -555,6 +568,10 @@ impl Store for DaemonStore {
     }
     fn stream_position(&self, path: &str) -> Option<u64> {
         self.lookup(path).ok().flatten().map(|k| k as u64)
+    }
+    /// The member's size as the index pass saw it.
+    fn stat(&self, path: &str) -> Result<Option<u64>> {
+        Ok(self.lookup(path)?.map(|k| self.pool.entries[k].size))
     }
     fn open(&self, path: &str) -> Result<Option<(Box<dyn Read + Send>, u64)>> {
         let Some(k) = self.lookup(path)? else {
@@ -625,9 +642,9 @@ pub fn open_export(
     ins: &Inspected,
     opts: &ResolveOptions,
 ) -> Result<Image> {
-    let cache = opts.doc_cache.as_deref().map(LayerCache::new);
-    let key = LayerCache::docs_key(ins.id.as_str());
-    if let Some(docs) = cache.as_ref().and_then(|c| c.load_docs(&key)) {
+    let cache = opts.doc_cache.as_deref();
+    let key = doc_cache::key(ins.id.as_str());
+    if let Some(docs) = cache.and_then(|c| doc_cache::load(c, &key)) {
         let store = CachedStore::new(display, docs, exporter.clone(), ins);
         if let Ok(image) = resolve_export(Arc::new(store), display, ins, opts) {
             return Ok(image);
@@ -636,8 +653,8 @@ pub fn open_export(
     let store = DaemonStore::index(display.to_string(), exporter, ins)?;
     let docs = cache.as_ref().map(|_| store.export_docs());
     let mut image = resolve_export(Arc::new(store), display, ins, opts)?;
-    if let (Some(c), Some(docs)) = (&cache, docs) {
-        if let Err(e) = c.store_docs(&key, &docs) {
+    if let (Some(c), Some(docs)) = (cache, docs) {
+        if let Err(e) = doc_cache::store(c, &key, &docs) {
             image.warnings.push(format!("layer cache not written: {e}"));
         }
     }

@@ -11,7 +11,7 @@ use imgaudit::layer::{Inflater, Limits, Verify};
 use imgaudit::report::Format;
 use imgaudit::run::AnalyzeOptions;
 use imgaudit::source::registry::auth::Credentials;
-use imgaudit::source::{ImageRef, ResolveOptions};
+use imgaudit::source::{ImageRef, ResolveOptions, RetryHook, RetryNotice};
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
@@ -123,6 +123,21 @@ fn credentials(username: Option<String>) -> anyhow::Result<Option<Credentials>> 
     }))
 }
 
+/// On a terminal, a line on stderr for every registry retry: what failed,
+/// which attempt, and how long until the next one.
+fn retry_lines() -> RetryHook {
+    RetryHook(std::sync::Arc::new(|n: &RetryNotice| {
+        eprintln!(
+            "imgaudit: {}: {} (attempt {} of {}); retrying in {:.1} s",
+            n.what,
+            n.reason,
+            n.attempt,
+            n.attempts,
+            n.wait.as_secs_f64()
+        );
+    }))
+}
+
 impl CommonArgs {
     fn into_common(self, detail: Detail) -> anyhow::Result<Common> {
         if self.jobs == Some(0) {
@@ -142,6 +157,7 @@ impl CommonArgs {
             InflateArg::Isal => Inflater::Isal,
             InflateArg::ZlibRs => Inflater::ZlibRs,
         };
+        let show_progress = !self.quiet && std::io::stderr().is_terminal();
         let project = PathBuf::from(imgaudit::classify::PROJECT_RULES);
         let mut rule_files = Vec::new();
         if project.is_file() {
@@ -158,6 +174,7 @@ impl CommonArgs {
                     allow_foreign_layers: self.allow_foreign_layers,
                     allow_private_realm: self.allow_private_realm,
                     doc_cache: (!self.no_cache).then(|| cache_dir.clone()),
+                    on_retry: show_progress.then(retry_lines),
                 },
                 verify,
                 limits: Limits {
@@ -170,7 +187,7 @@ impl CommonArgs {
                 layer_cache: (!self.no_cache).then(|| cache_dir.clone()),
                 rule_files,
             },
-            progress: !self.quiet && std::io::stderr().is_terminal(),
+            progress: show_progress,
             wide: self.wide,
         })
     }

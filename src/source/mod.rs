@@ -21,7 +21,7 @@ pub mod store;
 pub use crate::layer::LayerSpec;
 pub use image::{Image, SourceKind};
 pub use image_ref::ImageRef;
-pub use options::ResolveOptions;
+pub use options::{ResolveOptions, RetryHook, RetryNotice};
 
 use crate::error::{Error, Result};
 use std::path::Path;

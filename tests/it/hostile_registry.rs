@@ -273,6 +273,34 @@ fn too_many_requests_honours_retry_after_then_gives_up() {
     let err = analyze_err(&format!("docker://{}/hostile:latest", srv.host()), &[]);
     assert!(err.contains("HTTP 429 after 6 attempts"), "{err}");
     assert_eq!(srv.seen().len(), 6);
+    // On a terminal each retry is a line with its wait (`script` gives the
+    // run a pseudo-terminal); the final message stays the same one line.
+    if !crate::common::have_tools("retries shown on a terminal", &["script"]) {
+        return;
+    }
+    let bin = assert_cmd::cargo::cargo_bin("imgaudit");
+    let cmd = format!(
+        "{} analyze docker://{}/hostile:latest --no-cache",
+        bin.display(),
+        srv.host()
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .env_remove("http_proxy")
+        .env_remove("HTTP_PROXY")
+        .output()
+        .unwrap();
+    let screen = String::from_utf8_lossy(&out.stdout);
+    let retries: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.contains("retrying in"))
+        .collect();
+    assert_eq!(retries.len(), 5, "{screen}");
+    assert!(
+        retries[0].contains("HTTP 429 (attempt 1 of 6); retrying in 0.0 s"),
+        "{screen}"
+    );
+    assert!(screen.contains("HTTP 429 after 6 attempts"), "{screen}");
 }
 
 #[test]

@@ -157,7 +157,10 @@ impl BlobReader {
                 self.pos
             )));
         }
-        std::thread::sleep(backoff(self.resumes));
+        let what = self.what();
+        let resumes = self.resumes;
+        self.client
+            .retry_wait(&what, why, resumes, MAX_RESUMES + 1, backoff(resumes));
         Ok(())
     }
 }

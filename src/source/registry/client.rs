@@ -64,6 +64,8 @@ pub struct Client {
     creds: Option<Credentials>,
     /// Attempts per request (1 = no retries, for optional look-ups).
     attempts: u32,
+    /// Told of each retry (see [`crate::source::RetryHook`]).
+    on_retry: Option<crate::source::RetryHook>,
     auth: Mutex<AuthState>,
     /// What was tried, for 401/403 messages.
     tried: Mutex<Vec<String>>,
@@ -248,6 +250,33 @@ pub fn read_capped(resp: Response<Body>, cap: u64, what: &str) -> Result<Vec<u8>
 }
 
 impl Client {
+    /// Tell `hook` of every retry this client makes.
+    pub fn with_retry_hook(mut self, hook: Option<crate::source::RetryHook>) -> Client {
+        self.on_retry = hook;
+        self
+    }
+
+    /// Report a retry to the hook (if any), then wait `wait`.
+    pub(super) fn retry_wait(
+        &self,
+        what: &str,
+        reason: String,
+        attempt: u32,
+        attempts: u32,
+        wait: Duration,
+    ) {
+        if let Some(hook) = &self.on_retry {
+            (hook.0)(&crate::source::RetryNotice {
+                what: what.to_string(),
+                reason,
+                attempt,
+                attempts,
+                wait,
+            });
+        }
+        std::thread::sleep(wait);
+    }
+
     pub fn new(
         base: String,
         repository: String,
@@ -276,6 +305,7 @@ impl Client {
             display,
             creds,
             attempts: if quick { 1 } else { MAX_ATTEMPTS },
+            on_retry: None,
             auth: Mutex::new(AuthState::None),
             tried: Mutex::new(vec!["anonymous".into()]),
             allow_private_realm,
@@ -346,7 +376,13 @@ impl Client {
                             self.err(format!("cannot reach {url} after {attempt} attempts: {e}"))
                         );
                     }
-                    std::thread::sleep(backoff(attempt));
+                    self.retry_wait(
+                        &url,
+                        e.to_string(),
+                        attempt,
+                        self.attempts,
+                        backoff(attempt),
+                    );
                     continue;
                 }
             };
@@ -390,7 +426,7 @@ impl Client {
                         backoff(attempt)
                     };
                     drop(resp);
-                    std::thread::sleep(wait);
+                    self.retry_wait(&url, format!("HTTP {status}"), attempt, self.attempts, wait);
                     continue;
                 }
                 _ => return Ok(resp),
@@ -473,7 +509,9 @@ impl Client {
                         )));
                     }
                     let wait = retry_after(&r).unwrap_or_else(|| backoff(attempt));
-                    std::thread::sleep(wait);
+                    let reason = format!("HTTP {}", r.status().as_u16());
+                    let what = format!("token server {url}");
+                    self.retry_wait(&what, reason, attempt, self.attempts, wait);
                 }
                 Ok(r) => break r,
                 Err(e) => {
@@ -481,7 +519,14 @@ impl Client {
                     if attempt >= self.attempts {
                         return Err(self.err(format!("cannot reach token server {url}: {e}")));
                     }
-                    std::thread::sleep(backoff(attempt));
+                    let what = format!("token server {url}");
+                    self.retry_wait(
+                        &what,
+                        e.to_string(),
+                        attempt,
+                        self.attempts,
+                        backoff(attempt),
+                    );
                 }
             }
         };

@@ -287,14 +287,17 @@ fn connect(
         Some(c) => Some(c.clone()),
         None => auth::from_docker_config(&r.registry)?,
     };
-    let client = Arc::new(Client::new(
-        format!("{scheme}://{}", r.api_host()),
-        r.repository.clone(),
-        display,
-        creds,
-        quick,
-        opts.allow_private_realm,
-    )?);
+    let client = Arc::new(
+        Client::new(
+            format!("{scheme}://{}", r.api_host()),
+            r.repository.clone(),
+            display,
+            creds,
+            quick,
+            opts.allow_private_realm,
+        )?
+        .with_retry_hook(opts.on_retry.clone()),
+    );
     let top = body_retries(|| fetch_top(&client, r))?;
     let store = RegistryStore {
         client,

@@ -269,9 +269,11 @@ impl<'a> Ctx<'a> {
         v.into_iter()
             .take(CONTRIBUTORS)
             .map(|l| Contributor {
+                // The same short ID as analyze and diff show (`Diff ID`).
                 name: format!(
-                    "layer {}: {}",
+                    "layer {}, diff ID {}: {}",
                     l.index,
+                    l.diff_id.short(),
                     crate::units::shorten(l.created_by.as_deref().unwrap_or(""), 70)
                 ),
                 bytes: Some(figure(l)),

@@ -179,7 +179,7 @@ fn titles_name_the_image_file_not_the_machine_path() {
 }
 
 #[test]
-fn one_short_layer_id_in_analyze_and_diff() {
+fn one_short_layer_id_in_analyze_diff_and_check() {
     let t = tempfile::tempdir().unwrap();
     let (b, a) = crate::diff::pair(t.path());
     let json = crate::common::analyze_json(&a, &[]);
@@ -190,12 +190,30 @@ fn one_short_layer_id_in_analyze_and_diff() {
     };
     let analyzed = run(&["analyze", &a]);
     let diffed = run(&["diff", &b, &a]);
+    // check lists every layer (max_layers 0 fails and names them all).
+    let budget = t.path().join("layers.toml");
+    std::fs::write(&budget, "max_layers = 0\n").unwrap();
+    let checked = {
+        let out = imgaudit()
+            .args(["check", &a, "-q", "--budget"])
+            .arg(&budget)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        String::from_utf8(out.stdout).unwrap()
+    };
     for l in json["layers"].as_array().unwrap() {
         let id = &l["diff_id"].as_str().unwrap()[7..19];
         let blob = &l["digest"].as_str().unwrap()[7..19];
         assert!(analyzed.contains(id), "{id}: {analyzed}");
         assert!(diffed.contains(id), "{id}: {diffed}");
-        assert!(!analyzed.contains(blob) && !diffed.contains(blob), "{blob}");
+        assert!(
+            checked.contains(&format!("diff ID {id}")),
+            "{id}: {checked}"
+        );
+        for out in [&analyzed, &diffed, &checked] {
+            assert!(!out.contains(blob), "{blob}: {out}");
+        }
     }
     assert!(analyzed.contains("Diff ID") && diffed.contains("Diff ID"));
 }

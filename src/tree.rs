@@ -14,6 +14,8 @@ use crate::layer::probe::FileFacts;
 use crate::layer::{display_path, ChangeKind, LayerChanges};
 use rustc_hash::FxHashMap as HashMap;
 
+pub mod dive;
+
 type NodeId = u32;
 type InodeId = u32;
 
@@ -64,21 +66,14 @@ pub struct LayerStats {
     pub duplicates: u64,
 }
 
-/// Per-path counters for the dive-compatible efficiency score.
-#[derive(Clone, Copy)]
-struct DiveStat {
-    cumulative: u64,
-    min: u64,
-    count: u32,
-}
-
 /// The merged filesystem plus everything needed to account for every byte.
 pub struct Tree {
     nodes: Vec<Node>,
     pub inodes: Vec<Inode>,
     pub layers: Vec<LayerStats>,
     pub warnings: Vec<String>,
-    dive: HashMap<Box<[u8]>, DiveStat>,
+    /// dive's own model of the layers, for its figures (see `dive.rs`).
+    dive: dive::DiveModel,
 }
 
 /// One visible file in the final filesystem, as handed to visitors.
@@ -111,7 +106,7 @@ impl Tree {
             inodes: Vec::new(),
             layers: Vec::new(),
             warnings: Vec::new(),
-            dive: HashMap::default(),
+            dive: dive::DiveModel::default(),
         }
     }
 
@@ -203,49 +198,6 @@ impl Tree {
         }
     }
 
-    fn dive_add(&mut self, path: &[u8], size: u64) {
-        let e = self.dive.entry(path.into()).or_insert(DiveStat {
-            cumulative: 0,
-            min: u64::MAX,
-            count: 0,
-        });
-        e.cumulative += size;
-        e.min = e.min.min(size);
-        e.count += 1;
-    }
-
-    /// How dive sizes a whiteout of `path` (node `id`): a deleted directory
-    /// counts the sizes its lower-layer entries had (each regular file once,
-    /// at the path that wrote it; hardlink entries are 0 bytes in a tar); a
-    /// deleted file counts 0.
-    fn dive_whiteout_size(&self, id: NodeId, path: &[u8]) -> u64 {
-        if !matches!(self.nodes[id as usize].kind, NodeKind::Dir(_)) {
-            return 0;
-        }
-        let mut total = 0;
-        let mut stack = vec![(id, path.to_vec())];
-        while let Some((n, p)) = stack.pop() {
-            match &self.nodes[n as usize].kind {
-                NodeKind::Dir(c) => {
-                    for (name, &k) in c {
-                        let mut q = p.clone();
-                        q.push(b'/');
-                        q.extend_from_slice(name);
-                        stack.push((k, q));
-                    }
-                }
-                NodeKind::File(ino) => {
-                    let inode = &self.inodes[*ino as usize];
-                    if *inode.path == *p {
-                        total += inode.size;
-                    }
-                }
-                _ => {}
-            }
-        }
-        total
-    }
-
     /// Apply one layer on top of the tree (its probe facts move into the inodes).
     pub fn apply(&mut self, lc: &mut LayerChanges) {
         self.apply_tagged(lc, &[]);
@@ -256,6 +208,7 @@ impl Tree {
     pub fn apply_tagged(&mut self, lc: &mut LayerChanges, tags: &[PathTag]) {
         let layer = self.layers.len() as u32;
         self.layers.push(LayerStats::default());
+        self.dive.apply(&lc.changes);
         // Hardlinks may name a lower-layer file that this layer also deletes;
         // in tar order the link comes first and keeps the bytes, so resolve
         // link targets in the lower layers before the whiteouts apply.
@@ -295,8 +248,6 @@ impl Tree {
                 let Some(id) = self.lookup(&c.path) else {
                     continue;
                 };
-                let size = self.dive_whiteout_size(id, &c.path);
-                self.dive_add(&c.path, size);
                 self.count_removed(id, layer, true);
                 let (parent, name_start) = match c.path.iter().rposition(|&b| b == b'/') {
                     Some(i) => (self.lookup(&c.path[..i]).unwrap_or(ROOT), i + 1),
@@ -344,7 +295,6 @@ impl Tree {
                 ChangeKind::Dir => NodeKind::Dir(HashMap::default()),
                 ChangeKind::File => {
                     self.layers[layer as usize].file_bytes += c.size;
-                    self.dive_add(&c.path, c.size);
                     self.inodes.push(Inode {
                         size: c.size,
                         layer,
@@ -460,24 +410,16 @@ impl Tree {
         }
     }
 
-    /// dive's figures: (efficiency score, wasted bytes) where the score is
-    /// Σ min size / Σ cumulative size over all paths, and wasted is the
-    /// cumulative size of every path seen more than once.
+    /// dive's figures: (efficiency score, wasted bytes), computed as dive
+    /// computes them (see `dive.rs`).
     pub fn dive_figures(&self) -> (f64, u64) {
-        let (mut min, mut cum, mut wasted) = (0u64, 0u64, 0u64);
-        for s in self.dive.values() {
-            min += s.min;
-            cum += s.cumulative;
-            if s.count > 1 {
-                wasted += s.cumulative;
-            }
-        }
-        let score = if cum == 0 {
-            1.0
-        } else {
-            min as f64 / cum as f64
-        };
-        (score, wasted)
+        self.dive.figures()
+    }
+
+    /// dive's inefficient files (paths seen in two or more layers), largest
+    /// cumulative size first.
+    pub fn dive_files(&self) -> Vec<dive::DiveFile> {
+        self.dive.files()
     }
 }
 

@@ -11,6 +11,7 @@ mod daemon;
 mod demo;
 mod diff;
 mod dive_compat;
+mod dive_matrix;
 mod errors;
 mod hostile_archive;
 mod hostile_blobs;

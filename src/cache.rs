@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 16] = b"imgaudit-layer\x00\x01";
 const DOCS_MAGIC: &[u8; 16] = b"imgaudit-docs\x00\x00\x01";
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 /// Entries larger than this are not read (a corrupt or foreign file).
 const MAX_ENTRY: u64 = 4 << 30;
 
@@ -323,7 +323,10 @@ fn encode(lc: &LayerChanges, tags: &[PathTag]) -> Vec<u8> {
         match &c.kind {
             ChangeKind::File => o.u8(0),
             ChangeKind::Dir => o.u8(1),
-            ChangeKind::Symlink => o.u8(2),
+            ChangeKind::Symlink(t) => {
+                o.u8(2);
+                o.bytes(t);
+            }
             ChangeKind::Hardlink(t) => {
                 o.u8(3);
                 o.bytes(t);
@@ -431,7 +434,7 @@ fn decode(all: &[u8], index: usize) -> Option<(LayerChanges, Vec<PathTag>)> {
         let kind = match r.u8()? {
             0 => ChangeKind::File,
             1 => ChangeKind::Dir,
-            2 => ChangeKind::Symlink,
+            2 => ChangeKind::Symlink(r.bytes()?.into()),
             3 => ChangeKind::Hardlink(r.bytes()?.into()),
             4 => ChangeKind::Other,
             5 => ChangeKind::Whiteout,

@@ -13,6 +13,7 @@ use crate::classify::{PathTag, NO_TAG};
 use crate::layer::probe::FileFacts;
 use crate::layer::{display_path, ChangeKind, LayerChanges};
 use rustc_hash::FxHashMap as HashMap;
+use std::borrow::Cow;
 
 pub mod dive;
 
@@ -22,7 +23,8 @@ type InodeId = u32;
 enum NodeKind {
     Dir(HashMap<Box<[u8]>, NodeId>),
     File(InodeId),
-    Symlink,
+    /// A symbolic link and its target as written.
+    Symlink(Box<[u8]>),
     Other,
 }
 
@@ -128,6 +130,98 @@ impl Tree {
         Some(cur)
     }
 
+    /// `path` with its parent directories resolved through symlinks the way
+    /// containerd resolves them (`fs.RootPath`): a link's target is followed
+    /// (absolute targets from the root, relative ones from the link's
+    /// directory), `..` never climbs above the root, a missing component
+    /// ends resolution (the rest is taken literally), and the last
+    /// component itself is never followed. Borrowed when nothing changes.
+    pub fn resolve<'p>(&self, path: &'p [u8]) -> Cow<'p, [u8]> {
+        let Some(cut) = path.iter().rposition(|&b| b == b'/') else {
+            return Cow::Borrowed(path);
+        };
+        // Fast path: no symlink among the existing parents.
+        let mut cur = ROOT;
+        let mut through_link = false;
+        for seg in path[..cut].split(|&b| b == b'/') {
+            let NodeKind::Dir(c) = &self.nodes[cur as usize].kind else {
+                break;
+            };
+            match c.get(seg) {
+                Some(&n) => match self.nodes[n as usize].kind {
+                    NodeKind::Symlink(_) => {
+                        through_link = true;
+                        break;
+                    }
+                    _ => cur = n,
+                },
+                None => break,
+            }
+        }
+        if !through_link {
+            return Cow::Borrowed(path);
+        }
+        let mut out = self.resolve_all(&path[..cut]);
+        if !out.is_empty() {
+            out.push(b'/');
+        }
+        out.extend_from_slice(&path[cut + 1..]);
+        Cow::Owned(out)
+    }
+
+    /// Every component of `path` resolved (see [`Tree::resolve`]); the
+    /// result is normalised, `""` for the root.
+    pub fn resolve_all(&self, path: &[u8]) -> Vec<u8> {
+        /// Links followed before giving up (the rest is then literal).
+        const MAX_LINKS: u32 = 255;
+        let mut out: Vec<&[u8]> = Vec::new();
+        let mut cur = Some(ROOT);
+        let mut pending: Vec<&[u8]> = path.split(|&b| b == b'/').rev().collect();
+        let mut links = 0;
+        while let Some(seg) = pending.pop() {
+            match seg {
+                b"" | b"." => continue,
+                b".." => {
+                    out.pop();
+                    cur = self.lookup_segs(&out);
+                    continue;
+                }
+                _ => {}
+            }
+            let next = cur.and_then(|c| match &self.nodes[c as usize].kind {
+                NodeKind::Dir(ch) => ch.get(seg).copied(),
+                _ => None,
+            });
+            if let Some(n) = next {
+                if let NodeKind::Symlink(target) = &self.nodes[n as usize].kind {
+                    if links < MAX_LINKS {
+                        links += 1;
+                        if target.first() == Some(&b'/') {
+                            out.clear();
+                            cur = Some(ROOT);
+                        }
+                        pending.extend(target.split(|&b| b == b'/').rev());
+                        continue;
+                    }
+                }
+            }
+            out.push(seg);
+            cur = next;
+        }
+        out.join(&b'/')
+    }
+
+    fn lookup_segs(&self, segs: &[&[u8]]) -> Option<NodeId> {
+        let mut cur = ROOT;
+        for seg in segs {
+            match &self.nodes[cur as usize].kind {
+                NodeKind::Dir(c) => cur = *c.get(*seg)?,
+                _ => return None,
+            }
+        }
+        Some(cur)
+    }
+
     /// The inode of the regular file (or hardlink) visible at `path`.
     pub fn file_at(&self, path: &[u8]) -> Option<InodeId> {
         match self.nodes[self.lookup(path)? as usize].kind {
@@ -218,7 +312,8 @@ impl Tree {
             .enumerate()
             .filter_map(|(i, c)| match &c.kind {
                 ChangeKind::Hardlink(t) => {
-                    match self.lookup(t).map(|n| &self.nodes[n as usize].kind) {
+                    let t = self.resolve(t);
+                    match self.lookup(&t).map(|n| &self.nodes[n as usize].kind) {
                         Some(NodeKind::File(ino)) => Some((i, *ino)),
                         _ => None,
                     }
@@ -229,10 +324,11 @@ impl Tree {
         // 1. opaque markers, 2. whiteouts: both act on lower layers only.
         for c in &lc.changes {
             if c.kind == ChangeKind::Opaque {
-                let dir = if c.path.is_empty() {
+                let path = self.resolve_all(&c.path);
+                let dir = if path.is_empty() {
                     ROOT
                 } else {
-                    match self.lookup(&c.path) {
+                    match self.lookup(&path) {
                         Some(id) if matches!(self.nodes[id as usize].kind, NodeKind::Dir(_)) => id,
                         _ => continue,
                     }
@@ -245,15 +341,17 @@ impl Tree {
         }
         for c in &lc.changes {
             if c.kind == ChangeKind::Whiteout {
-                let Some(id) = self.lookup(&c.path) else {
+                // Through a symlinked parent, the whiteout removes the target.
+                let path = self.resolve(&c.path);
+                let Some(id) = self.lookup(&path) else {
                     continue;
                 };
                 self.count_removed(id, layer, true);
-                let (parent, name_start) = match c.path.iter().rposition(|&b| b == b'/') {
-                    Some(i) => (self.lookup(&c.path[..i]).unwrap_or(ROOT), i + 1),
+                let (parent, name_start) = match path.iter().rposition(|&b| b == b'/') {
+                    Some(i) => (self.lookup(&path[..i]).unwrap_or(ROOT), i + 1),
                     None => (ROOT, 0),
                 };
-                self.children(parent).remove(&c.path[name_start..]);
+                self.children(parent).remove(&path[name_start..]);
             }
         }
         // 3. additions in tar order.
@@ -261,6 +359,11 @@ impl Tree {
             let tag = tags.get(i).copied().unwrap_or(NO_TAG);
             if matches!(c.kind, ChangeKind::Opaque | ChangeKind::Whiteout) {
                 continue;
+            }
+            // An entry under a symlinked directory lands where the link
+            // points (inside the root), as containerd and umoci apply it.
+            if let Cow::Owned(p) = self.resolve(&c.path) {
+                c.path = p.into();
             }
             let (parent, name_start) = self.parent_dir(&c.path, layer);
             let name: Box<[u8]> = c.path[name_start..].into();
@@ -307,7 +410,10 @@ impl Tree {
                     NodeKind::File((self.inodes.len() - 1) as InodeId)
                 }
                 ChangeKind::Hardlink(target) => {
-                    let now = match self.lookup(&target).map(|t| &self.nodes[t as usize].kind) {
+                    let now = match self
+                        .lookup(&self.resolve(&target))
+                        .map(|t| &self.nodes[t as usize].kind)
+                    {
                         Some(NodeKind::File(ino)) => Some(*ino),
                         _ => None,
                     };
@@ -331,7 +437,7 @@ impl Tree {
                         }
                     }
                 }
-                ChangeKind::Symlink => NodeKind::Symlink,
+                ChangeKind::Symlink(target) => NodeKind::Symlink(target),
                 _ => NodeKind::Other,
             };
             let id = self.new_node(kind, layer);

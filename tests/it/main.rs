@@ -7,6 +7,7 @@ mod budget;
 mod cache;
 mod categories;
 mod common;
+mod containerd_apply;
 mod daemon;
 mod demo;
 mod diff;

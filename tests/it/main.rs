@@ -29,3 +29,4 @@ mod registry;
 mod reports;
 mod services;
 mod shapes;
+mod wheels_strip;

@@ -73,43 +73,69 @@ impl DTree {
 
     /// dive's `AddPath`: walk, creating parents with an empty payload; the
     /// last node takes `payload` (children kept). A new `.wh..wh..` name is
-    /// never added (the walk stops there).
-    fn add(&mut self, path: &[u8], payload: Option<(i64, bool)>) {
-        let segs: Vec<&[u8]> = path
-            .split(|&b| b == b'/')
-            .filter(|s| !s.is_empty())
-            .collect();
+    /// never added (the walk stops there). Returns the last node.
+    fn add(&mut self, path: &[u8], payload: Option<(i64, bool)>) -> Option<u32> {
         let mut cur = ROOT;
-        for (i, seg) in segs.iter().enumerate() {
-            cur = match self.nodes[cur as usize].children.get(*seg) {
+        for seg in path.split(|&b| b == b'/').filter(|s| !s.is_empty()) {
+            cur = match self.nodes[cur as usize].children.get(seg) {
                 Some(&n) => n,
                 None => {
                     if seg.starts_with(DOUBLE_WH) {
-                        return;
+                        return None;
                     }
-                    self.nodes.push(Node::empty());
-                    let id = (self.nodes.len() - 1) as u32;
-                    self.nodes[cur as usize].children.insert((*seg).into(), id);
-                    id
+                    self.child(cur, seg)
                 }
             };
-            if i == segs.len() - 1 {
-                if let Some((size, is_dir)) = payload {
-                    let n = &mut self.nodes[cur as usize];
-                    n.size = size;
-                    n.is_dir = is_dir;
-                }
-            }
         }
+        if cur == ROOT {
+            return None;
+        }
+        if let Some((size, is_dir)) = payload {
+            let n = &mut self.nodes[cur as usize];
+            n.size = size;
+            n.is_dir = is_dir;
+        }
+        Some(cur)
     }
 
-    fn remove(&mut self, path: &[u8]) {
-        let (parent, name) = match path.iter().rposition(|&b| b == b'/') {
-            Some(i) => (self.get(&path[..i]), &path[i + 1..]),
-            None => (Some(ROOT), path),
-        };
-        if let Some(p) = parent {
-            self.nodes[p as usize].children.remove(name);
+    /// Child `name` of `id`, created with an empty payload when missing.
+    fn child(&mut self, id: u32, name: &[u8]) -> u32 {
+        if let Some(&n) = self.nodes[id as usize].children.get(name) {
+            return n;
+        }
+        self.nodes.push(Node::empty());
+        let n = (self.nodes.len() - 1) as u32;
+        self.nodes[id as usize].children.insert(name.into(), n);
+        n
+    }
+
+    /// dive's `Stack` of `layer` onto this tree: children first, a whiteout
+    /// removes its target, anything else is added with its payload. Only
+    /// the order of a whiteout and its target's name matters, so a
+    /// directory's children are sorted (as dive visits them) only when one
+    /// of them is a whiteout.
+    fn graft(&mut self, sid: u32, layer: &DTree, lid: u32) {
+        let node = &layer.nodes[lid as usize];
+        let mut kids: Vec<(&[u8], u32)> = node.children.iter().map(|(k, &v)| (&**k, v)).collect();
+        if kids.iter().any(|(k, _)| k.starts_with(WH)) {
+            kids.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        }
+        for (name, child) in kids {
+            let c = &layer.nodes[child as usize];
+            if let Some(target) = name.strip_prefix(WH) {
+                if !c.children.is_empty() {
+                    // Entries below a whiteout's name: added under that name.
+                    let s = self.child(sid, name);
+                    self.graft(s, layer, child);
+                }
+                self.nodes[sid as usize].children.remove(target);
+            } else {
+                let s = self.child(sid, name);
+                self.graft(s, layer, child);
+                let n = &mut self.nodes[s as usize];
+                n.size = c.size;
+                n.is_dir = c.is_dir;
+            }
         }
     }
 
@@ -128,22 +154,27 @@ impl DTree {
     /// Depth-first, children first, names in byte order, root excluded:
     /// `f(path as dive prints it without the leading '/', node, name)`;
     /// stops at the first `false`.
-    fn visit_child_first(&self, mut f: impl FnMut(&[u8], u32, &[u8]) -> bool) {
+    /// Unsorted when `sorted` is false (when the visit cannot stop early,
+    /// the order changes nothing).
+    fn visit_child_first(&self, sorted: bool, mut f: impl FnMut(&[u8], u32, &[u8]) -> bool) {
         fn go(
             t: &DTree,
             id: u32,
+            sorted: bool,
             path: &mut Vec<u8>,
             f: &mut impl FnMut(&[u8], u32, &[u8]) -> bool,
         ) -> bool {
             let mut names: Vec<(&Box<[u8]>, &u32)> = t.nodes[id as usize].children.iter().collect();
-            names.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            if sorted {
+                names.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            }
             for (name, &child) in names {
                 let len = path.len();
                 if len > 0 {
                     path.push(b'/');
                 }
                 path.extend_from_slice(name);
-                let ok = go(t, child, path, f) && f(path, child, name);
+                let ok = go(t, child, sorted, path, f) && f(path, child, name);
                 path.truncate(len);
                 if !ok {
                     return false;
@@ -151,7 +182,7 @@ impl DTree {
             }
             true
         }
-        go(self, ROOT, &mut Vec::new(), &mut f);
+        go(self, ROOT, sorted, &mut Vec::new(), &mut f);
     }
 }
 
@@ -196,32 +227,44 @@ impl DiveModel {
     /// Add one layer's entries (in tar order).
     pub fn apply(&mut self, changes: &[Change]) {
         let mut layer = DTree::new();
+        // Whiteout nodes and the paths they delete.
+        let mut whiteouts: Vec<(u32, &[u8])> = Vec::new();
+        let mut name = Vec::new();
         for c in changes {
             match &c.kind {
                 // `dir/.wh..wh..opq`: the parent is created, the marker never.
-                ChangeKind::Opaque => layer.add(&c.path, None),
-                ChangeKind::Whiteout => {
-                    let mut p = Vec::with_capacity(c.path.len() + WH.len());
-                    let base = c.path.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
-                    p.extend_from_slice(&c.path[..base]);
-                    p.extend_from_slice(WH);
-                    p.extend_from_slice(&c.path[base..]);
-                    layer.add(&p, Some((c.size as i64, false)));
+                ChangeKind::Opaque => {
+                    layer.add(&c.path, None);
                 }
-                kind => layer.add(&c.path, Some((c.size as i64, *kind == ChangeKind::Dir))),
+                ChangeKind::Whiteout => {
+                    let base = c.path.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
+                    name.clear();
+                    name.extend_from_slice(&c.path[..base]);
+                    name.extend_from_slice(WH);
+                    name.extend_from_slice(&c.path[base..]);
+                    if let Some(id) = layer.add(&name, Some((c.size as i64, false))) {
+                        whiteouts.push((id, &c.path));
+                    }
+                }
+                kind => {
+                    layer.add(&c.path, Some((c.size as i64, *kind == ChangeKind::Dir)));
+                }
             }
         }
         // dive stacks from a copy of the first layer's tree, then stacks the
         // first layer (again) and every later one onto it; for the first
         // layer, the copy alone is what its whiteouts are looked up in.
         let first = self.layers == 0;
-        if first {
-            self.stacked = layer.clone();
-        }
+        let lower = if first { &layer } else { &self.stacked };
+        // A whiteout of a missing path stops dive's visit of the layer, in
+        // name order; without one the order changes nothing.
+        let stops = whiteouts.iter().any(|&(id, target)| {
+            layer.nodes[id as usize].children.is_empty() && lower.get(target).is_none()
+        });
         let stats = &mut self.stats;
-        let lower = &self.stacked;
-        layer.visit_child_first(|path, id, name| {
-            if !layer.nodes[id as usize].children.is_empty() {
+        layer.visit_child_first(stops, |path, id, name| {
+            let node = &layer.nodes[id as usize];
+            if !node.children.is_empty() {
                 return true;
             }
             let whiteout = name.starts_with(WH);
@@ -230,11 +273,14 @@ impl DiveModel {
             } else {
                 Cow::Borrowed(path)
             };
-            let e = stats.entry((*key).into()).or_insert(DiveStat {
-                cumulative: 0,
-                min: -1,
-                count: 0,
-            });
+            let e = match stats.get_mut(&*key) {
+                Some(e) => e,
+                None => stats.entry((*key).into()).or_insert(DiveStat {
+                    cumulative: 0,
+                    min: -1,
+                    count: 0,
+                }),
+            };
             let size = if whiteout {
                 match lower.get(&key) {
                     None => return false,
@@ -242,7 +288,7 @@ impl DiveModel {
                     Some(_) => 0,
                 }
             } else {
-                layer.nodes[id as usize].size
+                node.size
             };
             e.cumulative += size;
             if e.min < 0 || size < e.min {
@@ -251,17 +297,16 @@ impl DiveModel {
             e.count += 1;
             true
         });
-        // Stack this layer onto dive's stacked tree.
-        let stacked = &mut self.stacked;
-        layer.visit_child_first(|path, id, name| {
-            if name.starts_with(WH) {
-                stacked.remove(&strip_whiteout(path, path.len() - name.len()));
-            } else {
-                let n = &layer.nodes[id as usize];
-                stacked.add(path, Some((n.size, n.is_dir)));
+        // Stack this layer onto dive's stacked tree. Stacking the first
+        // layer onto its own copy changes nothing unless it has whiteouts.
+        if first && whiteouts.is_empty() {
+            self.stacked = layer;
+        } else {
+            if first {
+                self.stacked = layer.clone();
             }
-            true
-        });
+            self.stacked.graft(ROOT, &layer, ROOT);
+        }
         self.layers += 1;
     }
 

@@ -249,15 +249,35 @@ impl Tree {
     /// Walk to `path`'s parent, creating directories (and replacing
     /// non-directories) as extraction would.
     fn parent_dir(&mut self, path: &[u8], layer: u32) -> (NodeId, usize) {
+        self.parent_dir_or_link(path, layer, false)
+            .expect("links are not looked for")
+    }
+
+    /// [`Tree::parent_dir`]; with `stop_at_link`, `None` (before changing
+    /// anything) when an existing parent is a symlink, so that the caller
+    /// resolves the name first. (Only existing directories precede a link:
+    /// once a parent is created or replaced, the rest of the path is new.)
+    fn parent_dir_or_link(
+        &mut self,
+        path: &[u8],
+        layer: u32,
+        stop_at_link: bool,
+    ) -> Option<(NodeId, usize)> {
         let name_start = path.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
         let mut cur = ROOT;
         if name_start == 0 {
-            return (cur, 0);
+            return Some((cur, 0));
         }
         for seg in path[..name_start - 1].split(|&b| b == b'/') {
             let existing = self.children(cur).get(seg).copied();
             cur = match existing {
                 Some(id) if matches!(self.nodes[id as usize].kind, NodeKind::Dir(_)) => id,
+                Some(id)
+                    if stop_at_link
+                        && matches!(self.nodes[id as usize].kind, NodeKind::Symlink(_)) =>
+                {
+                    return None
+                }
                 other => {
                     if let Some(old) = other {
                         self.count_removed(old, layer, false);
@@ -268,7 +288,7 @@ impl Tree {
                 }
             };
         }
-        (cur, name_start)
+        Some((cur, name_start))
     }
 
     /// Count the non-directory paths under `id` (for the removed column).
@@ -369,10 +389,15 @@ impl Tree {
             }
             // An entry under a symlinked directory lands where the link
             // points (inside the root), as containerd and umoci apply it.
-            if let Cow::Owned(p) = self.resolve(&c.path) {
-                c.path = p.into();
-            }
-            let (parent, name_start) = self.parent_dir(&c.path, layer);
+            let (parent, name_start) = match self.parent_dir_or_link(&c.path, layer, true) {
+                Some(found) => found,
+                None => {
+                    if let Cow::Owned(p) = self.resolve(&c.path) {
+                        c.path = p.into();
+                    }
+                    self.parent_dir(&c.path, layer)
+                }
+            };
             let name: Box<[u8]> = c.path[name_start..].into();
             let existing = self.children(parent).get(&name).copied();
             let is_dir = c.kind == ChangeKind::Dir;

@@ -28,6 +28,10 @@ pub struct Analysis {
     pub layers: Vec<LayerInfo>,
     pub largest_files: Vec<FileInfo>,
     pub largest_dirs: Vec<DirInfo>,
+    /// dive's list of wasted files ("inefficient files": every path that
+    /// two or more layers name, with dive's figures), largest `dive_bytes`
+    /// first, cut to [`Detail::top`]; beside each, our exact figure.
+    pub dive_wasted_files: Vec<DiveWastedFile>,
     /// Every final byte in exactly one category (see docs/CATEGORIES.md).
     pub categories: Vec<CategoryInfo>,
     pub packages: Vec<PackageInfo>,
@@ -135,6 +139,21 @@ pub struct DirInfo {
     pub bytes: u64,
 }
 
+/// One entry of dive's wasted-file list (dive's `fileReference`).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct DiveWastedFile {
+    pub path: String,
+    /// Layers that name the path (dive's `count`).
+    pub count: u32,
+    /// dive's `sizeBytes`: Σ over those layers of the entry's size (a
+    /// whiteout of a directory: what dive finds below it), *including* the
+    /// copy that stays visible.
+    pub dive_bytes: u64,
+    /// Ours: bytes of regular files written at this path (or below it) by
+    /// any layer that are not reachable in the final filesystem.
+    pub hidden_bytes: u64,
+}
+
 /// How much detail to keep.
 #[derive(Debug, Clone, Copy)]
 pub struct Detail {
@@ -202,6 +221,7 @@ pub fn build(
     });
     tree.settle_waste(&reached);
     let (efficiency, dive_wasted) = tree.dive_figures();
+    let dive_wasted_files = dive_wasted_files(&tree, &reached, detail.top);
 
     let mut largest_files: Vec<FileInfo> = heap
         .into_iter()
@@ -298,6 +318,7 @@ pub fn build(
         layers: layer_infos,
         largest_files,
         largest_dirs,
+        dive_wasted_files,
         categories,
         packages,
         savings,
@@ -309,4 +330,40 @@ pub fn build(
             entries,
         }),
     }
+}
+
+/// dive's wasted-file list (top `top`), each with the bytes of unreachable
+/// inodes created at the path or below it.
+fn dive_wasted_files(tree: &Tree, reached: &[bool], top: usize) -> Vec<DiveWastedFile> {
+    let mut files = tree.dive_files();
+    files.truncate(top);
+    let index: rustc_hash::FxHashMap<&[u8], usize> = files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (&*f.path, i))
+        .collect();
+    let mut hidden = vec![0u64; files.len()];
+    if !index.is_empty() {
+        for (ino, _) in tree.inodes.iter().zip(reached).filter(|(_, r)| !**r) {
+            let p = &*ino.path;
+            for (i, _) in p.iter().enumerate().filter(|(_, &b)| b == b'/') {
+                if let Some(&k) = index.get(&p[..i]) {
+                    hidden[k] += ino.size;
+                }
+            }
+            if let Some(&k) = index.get(p) {
+                hidden[k] += ino.size;
+            }
+        }
+    }
+    files
+        .into_iter()
+        .zip(hidden)
+        .map(|(f, hidden_bytes)| DiveWastedFile {
+            path: display_path(&f.path),
+            count: f.count,
+            dive_bytes: f.bytes,
+            hidden_bytes,
+        })
+        .collect()
 }

@@ -13,6 +13,9 @@ use crate::classify::{PathTag, NO_TAG};
 use crate::layer::probe::FileFacts;
 use crate::layer::{display_path, ChangeKind, LayerChanges};
 use rustc_hash::FxHashMap as HashMap;
+use std::borrow::Cow;
+
+pub mod dive;
 
 type NodeId = u32;
 type InodeId = u32;
@@ -20,7 +23,8 @@ type InodeId = u32;
 enum NodeKind {
     Dir(HashMap<Box<[u8]>, NodeId>),
     File(InodeId),
-    Symlink,
+    /// A symbolic link and its target as written.
+    Symlink(Box<[u8]>),
     Other,
 }
 
@@ -64,21 +68,14 @@ pub struct LayerStats {
     pub duplicates: u64,
 }
 
-/// Per-path counters for the dive-compatible efficiency score.
-#[derive(Clone, Copy)]
-struct DiveStat {
-    cumulative: u64,
-    min: u64,
-    count: u32,
-}
-
 /// The merged filesystem plus everything needed to account for every byte.
 pub struct Tree {
     nodes: Vec<Node>,
     pub inodes: Vec<Inode>,
     pub layers: Vec<LayerStats>,
     pub warnings: Vec<String>,
-    dive: HashMap<Box<[u8]>, DiveStat>,
+    /// dive's own model of the layers, for its figures (see `dive.rs`).
+    dive: dive::DiveModel,
 }
 
 /// One visible file in the final filesystem, as handed to visitors.
@@ -111,7 +108,7 @@ impl Tree {
             inodes: Vec::new(),
             layers: Vec::new(),
             warnings: Vec::new(),
-            dive: HashMap::default(),
+            dive: dive::DiveModel::default(),
         }
     }
 
@@ -127,6 +124,105 @@ impl Tree {
         for seg in path.split(|&b| b == b'/') {
             match &self.nodes[cur as usize].kind {
                 NodeKind::Dir(c) => cur = *c.get(seg)?,
+                _ => return None,
+            }
+        }
+        Some(cur)
+    }
+
+    /// `path` with its parent directories resolved through symlinks the way
+    /// containerd resolves them (`fs.RootPath`): a link's target is followed
+    /// (absolute targets from the root, relative ones from the link's
+    /// directory), `..` never climbs above the root, a missing component
+    /// ends resolution (the rest is taken literally), and the last
+    /// component itself is never followed. Borrowed when nothing changes.
+    pub fn resolve<'p>(&self, path: &'p [u8]) -> Cow<'p, [u8]> {
+        let Some(cut) = path.iter().rposition(|&b| b == b'/') else {
+            return Cow::Borrowed(path);
+        };
+        // Fast path: no symlink among the existing parents.
+        let mut cur = ROOT;
+        let mut through_link = false;
+        for seg in path[..cut].split(|&b| b == b'/') {
+            let NodeKind::Dir(c) = &self.nodes[cur as usize].kind else {
+                break;
+            };
+            match c.get(seg) {
+                Some(&n) => match self.nodes[n as usize].kind {
+                    NodeKind::Symlink(_) => {
+                        through_link = true;
+                        break;
+                    }
+                    _ => cur = n,
+                },
+                None => break,
+            }
+        }
+        if !through_link {
+            return Cow::Borrowed(path);
+        }
+        let mut out = self.resolve_all(&path[..cut]);
+        if !out.is_empty() {
+            out.push(b'/');
+        }
+        out.extend_from_slice(&path[cut + 1..]);
+        Cow::Owned(out)
+    }
+
+    /// Every component of `path` resolved (see [`Tree::resolve`]); the
+    /// result is normalised, `""` for the root.
+    pub fn resolve_all(&self, path: &[u8]) -> Vec<u8> {
+        /// Links followed before giving up (the rest is then literal).
+        const MAX_LINKS: u32 = 255;
+        /// Components looked at before giving up on a hostile chain of long
+        /// link targets (the name is then taken literally).
+        const MAX_STEPS: u32 = 1 << 16;
+        let mut out: Vec<&[u8]> = Vec::new();
+        let mut cur = Some(ROOT);
+        let mut pending: Vec<&[u8]> = path.split(|&b| b == b'/').rev().collect();
+        let (mut links, mut steps) = (0, 0);
+        while let Some(seg) = pending.pop() {
+            steps += 1;
+            if steps > MAX_STEPS {
+                return crate::layer::normalize_in_root(path).unwrap_or_default();
+            }
+            match seg {
+                b"" | b"." => continue,
+                b".." => {
+                    out.pop();
+                    cur = self.lookup_segs(&out);
+                    continue;
+                }
+                _ => {}
+            }
+            let next = cur.and_then(|c| match &self.nodes[c as usize].kind {
+                NodeKind::Dir(ch) => ch.get(seg).copied(),
+                _ => None,
+            });
+            if let Some(n) = next {
+                if let NodeKind::Symlink(target) = &self.nodes[n as usize].kind {
+                    if links < MAX_LINKS {
+                        links += 1;
+                        if target.first() == Some(&b'/') {
+                            out.clear();
+                            cur = Some(ROOT);
+                        }
+                        pending.extend(target.split(|&b| b == b'/').rev());
+                        continue;
+                    }
+                }
+            }
+            out.push(seg);
+            cur = next;
+        }
+        out.join(&b'/')
+    }
+
+    fn lookup_segs(&self, segs: &[&[u8]]) -> Option<NodeId> {
+        let mut cur = ROOT;
+        for seg in segs {
+            match &self.nodes[cur as usize].kind {
+                NodeKind::Dir(c) => cur = *c.get(*seg)?,
                 _ => return None,
             }
         }
@@ -153,15 +249,35 @@ impl Tree {
     /// Walk to `path`'s parent, creating directories (and replacing
     /// non-directories) as extraction would.
     fn parent_dir(&mut self, path: &[u8], layer: u32) -> (NodeId, usize) {
+        self.parent_dir_or_link(path, layer, false)
+            .expect("links are not looked for")
+    }
+
+    /// [`Tree::parent_dir`]; with `stop_at_link`, `None` (before changing
+    /// anything) when an existing parent is a symlink, so that the caller
+    /// resolves the name first. (Only existing directories precede a link:
+    /// once a parent is created or replaced, the rest of the path is new.)
+    fn parent_dir_or_link(
+        &mut self,
+        path: &[u8],
+        layer: u32,
+        stop_at_link: bool,
+    ) -> Option<(NodeId, usize)> {
         let name_start = path.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
         let mut cur = ROOT;
         if name_start == 0 {
-            return (cur, 0);
+            return Some((cur, 0));
         }
         for seg in path[..name_start - 1].split(|&b| b == b'/') {
             let existing = self.children(cur).get(seg).copied();
             cur = match existing {
                 Some(id) if matches!(self.nodes[id as usize].kind, NodeKind::Dir(_)) => id,
+                Some(id)
+                    if stop_at_link
+                        && matches!(self.nodes[id as usize].kind, NodeKind::Symlink(_)) =>
+                {
+                    return None
+                }
                 other => {
                     if let Some(old) = other {
                         self.count_removed(old, layer, false);
@@ -172,7 +288,7 @@ impl Tree {
                 }
             };
         }
-        (cur, name_start)
+        Some((cur, name_start))
     }
 
     /// Count the non-directory paths under `id` (for the removed column).
@@ -203,49 +319,6 @@ impl Tree {
         }
     }
 
-    fn dive_add(&mut self, path: &[u8], size: u64) {
-        let e = self.dive.entry(path.into()).or_insert(DiveStat {
-            cumulative: 0,
-            min: u64::MAX,
-            count: 0,
-        });
-        e.cumulative += size;
-        e.min = e.min.min(size);
-        e.count += 1;
-    }
-
-    /// How dive sizes a whiteout of `path` (node `id`): a deleted directory
-    /// counts the sizes its lower-layer entries had (each regular file once,
-    /// at the path that wrote it; hardlink entries are 0 bytes in a tar); a
-    /// deleted file counts 0.
-    fn dive_whiteout_size(&self, id: NodeId, path: &[u8]) -> u64 {
-        if !matches!(self.nodes[id as usize].kind, NodeKind::Dir(_)) {
-            return 0;
-        }
-        let mut total = 0;
-        let mut stack = vec![(id, path.to_vec())];
-        while let Some((n, p)) = stack.pop() {
-            match &self.nodes[n as usize].kind {
-                NodeKind::Dir(c) => {
-                    for (name, &k) in c {
-                        let mut q = p.clone();
-                        q.push(b'/');
-                        q.extend_from_slice(name);
-                        stack.push((k, q));
-                    }
-                }
-                NodeKind::File(ino) => {
-                    let inode = &self.inodes[*ino as usize];
-                    if *inode.path == *p {
-                        total += inode.size;
-                    }
-                }
-                _ => {}
-            }
-        }
-        total
-    }
-
     /// Apply one layer on top of the tree (its probe facts move into the inodes).
     pub fn apply(&mut self, lc: &mut LayerChanges) {
         self.apply_tagged(lc, &[]);
@@ -256,6 +329,7 @@ impl Tree {
     pub fn apply_tagged(&mut self, lc: &mut LayerChanges, tags: &[PathTag]) {
         let layer = self.layers.len() as u32;
         self.layers.push(LayerStats::default());
+        self.dive.apply(&lc.changes);
         // Hardlinks may name a lower-layer file that this layer also deletes;
         // in tar order the link comes first and keeps the bytes, so resolve
         // link targets in the lower layers before the whiteouts apply.
@@ -265,7 +339,8 @@ impl Tree {
             .enumerate()
             .filter_map(|(i, c)| match &c.kind {
                 ChangeKind::Hardlink(t) => {
-                    match self.lookup(t).map(|n| &self.nodes[n as usize].kind) {
+                    let t = self.resolve(t);
+                    match self.lookup(&t).map(|n| &self.nodes[n as usize].kind) {
                         Some(NodeKind::File(ino)) => Some((i, *ino)),
                         _ => None,
                     }
@@ -276,10 +351,11 @@ impl Tree {
         // 1. opaque markers, 2. whiteouts: both act on lower layers only.
         for c in &lc.changes {
             if c.kind == ChangeKind::Opaque {
-                let dir = if c.path.is_empty() {
+                let path = self.resolve_all(&c.path);
+                let dir = if path.is_empty() {
                     ROOT
                 } else {
-                    match self.lookup(&c.path) {
+                    match self.lookup(&path) {
                         Some(id) if matches!(self.nodes[id as usize].kind, NodeKind::Dir(_)) => id,
                         _ => continue,
                     }
@@ -292,17 +368,17 @@ impl Tree {
         }
         for c in &lc.changes {
             if c.kind == ChangeKind::Whiteout {
-                let Some(id) = self.lookup(&c.path) else {
+                // Through a symlinked parent, the whiteout removes the target.
+                let path = self.resolve(&c.path);
+                let Some(id) = self.lookup(&path) else {
                     continue;
                 };
-                let size = self.dive_whiteout_size(id, &c.path);
-                self.dive_add(&c.path, size);
                 self.count_removed(id, layer, true);
-                let (parent, name_start) = match c.path.iter().rposition(|&b| b == b'/') {
-                    Some(i) => (self.lookup(&c.path[..i]).unwrap_or(ROOT), i + 1),
+                let (parent, name_start) = match path.iter().rposition(|&b| b == b'/') {
+                    Some(i) => (self.lookup(&path[..i]).unwrap_or(ROOT), i + 1),
                     None => (ROOT, 0),
                 };
-                self.children(parent).remove(&c.path[name_start..]);
+                self.children(parent).remove(&path[name_start..]);
             }
         }
         // 3. additions in tar order.
@@ -311,7 +387,17 @@ impl Tree {
             if matches!(c.kind, ChangeKind::Opaque | ChangeKind::Whiteout) {
                 continue;
             }
-            let (parent, name_start) = self.parent_dir(&c.path, layer);
+            // An entry under a symlinked directory lands where the link
+            // points (inside the root), as containerd and umoci apply it.
+            let (parent, name_start) = match self.parent_dir_or_link(&c.path, layer, true) {
+                Some(found) => found,
+                None => {
+                    if let Cow::Owned(p) = self.resolve(&c.path) {
+                        c.path = p.into();
+                    }
+                    self.parent_dir(&c.path, layer)
+                }
+            };
             let name: Box<[u8]> = c.path[name_start..].into();
             let existing = self.children(parent).get(&name).copied();
             let is_dir = c.kind == ChangeKind::Dir;
@@ -344,7 +430,6 @@ impl Tree {
                 ChangeKind::Dir => NodeKind::Dir(HashMap::default()),
                 ChangeKind::File => {
                     self.layers[layer as usize].file_bytes += c.size;
-                    self.dive_add(&c.path, c.size);
                     self.inodes.push(Inode {
                         size: c.size,
                         layer,
@@ -357,7 +442,10 @@ impl Tree {
                     NodeKind::File((self.inodes.len() - 1) as InodeId)
                 }
                 ChangeKind::Hardlink(target) => {
-                    let now = match self.lookup(&target).map(|t| &self.nodes[t as usize].kind) {
+                    let now = match self
+                        .lookup(&self.resolve(&target))
+                        .map(|t| &self.nodes[t as usize].kind)
+                    {
                         Some(NodeKind::File(ino)) => Some(*ino),
                         _ => None,
                     };
@@ -381,7 +469,7 @@ impl Tree {
                         }
                     }
                 }
-                ChangeKind::Symlink => NodeKind::Symlink,
+                ChangeKind::Symlink(target) => NodeKind::Symlink(target),
                 _ => NodeKind::Other,
             };
             let id = self.new_node(kind, layer);
@@ -460,24 +548,16 @@ impl Tree {
         }
     }
 
-    /// dive's figures: (efficiency score, wasted bytes) where the score is
-    /// Σ min size / Σ cumulative size over all paths, and wasted is the
-    /// cumulative size of every path seen more than once.
+    /// dive's figures: (efficiency score, wasted bytes), computed as dive
+    /// computes them (see `dive.rs`).
     pub fn dive_figures(&self) -> (f64, u64) {
-        let (mut min, mut cum, mut wasted) = (0u64, 0u64, 0u64);
-        for s in self.dive.values() {
-            min += s.min;
-            cum += s.cumulative;
-            if s.count > 1 {
-                wasted += s.cumulative;
-            }
-        }
-        let score = if cum == 0 {
-            1.0
-        } else {
-            min as f64 / cum as f64
-        };
-        (score, wasted)
+        self.dive.figures()
+    }
+
+    /// dive's inefficient files (paths seen in two or more layers), largest
+    /// cumulative size first.
+    pub fn dive_files(&self) -> Vec<dive::DiveFile> {
+        self.dive.files()
     }
 }
 
@@ -581,5 +661,39 @@ mod tests {
         assert_eq!(fin, 4 + 2);
         assert_eq!(t.layers[0].wasted_bytes, 8 + 1);
         assert_eq!(t.layers[1].modified, 1);
+    }
+
+    #[test]
+    fn names_resolve_through_symlinked_parents_inside_the_root() {
+        use ChangeKind::*;
+        let sym = |t: &str| Symlink(t.as_bytes().into());
+        let mut t = Tree::new();
+        t.apply(&mut layer(vec![
+            ("d", Dir, 0),
+            ("s", sym("d"), 0),
+            ("abs", sym("/d"), 0),
+            ("up", sym("../../../d"), 0),
+            ("loop", sym("loop"), 0),
+            ("chain", sym("s"), 0),
+        ]));
+        assert_eq!(&*t.resolve(b"s/f"), b"d/f");
+        assert_eq!(&*t.resolve(b"abs/f"), b"d/f");
+        assert_eq!(&*t.resolve(b"up/f"), b"d/f");
+        assert_eq!(&*t.resolve(b"chain/f"), b"d/f");
+        // The last component is never followed; a loop gives up, literally.
+        assert_eq!(&*t.resolve(b"s"), b"s");
+        assert_eq!(&*t.resolve(b"loop/f"), b"loop/f");
+        assert!(matches!(t.resolve(b"d/f"), Cow::Borrowed(_)));
+        // A hostile chain of long targets is cut short, not followed for ever.
+        let long = "x/".repeat(5000) + "..";
+        let mut l = vec![("h0", sym(&long), 0)];
+        let names: Vec<String> = (1..300).map(|i| format!("h{i}")).collect();
+        for (i, n) in names.iter().enumerate() {
+            l.push((n.as_str(), sym(&format!("h{i}/{long}")), 0));
+        }
+        t.apply(&mut layer(l));
+        let start = std::time::Instant::now();
+        let _ = t.resolve(b"h299/f");
+        assert!(start.elapsed().as_secs() < 2);
     }
 }

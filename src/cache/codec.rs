@@ -15,7 +15,7 @@ use crate::layer::{elf::ElfFacts, Change, ChangeKind, Compression, LayerChanges}
 
 const MAGIC: &[u8; 16] = b"imgaudit-layer\x00\x01";
 /// Part of every key: a format change makes old entries unreachable.
-pub(super) const FORMAT: u32 = 1;
+pub(super) const FORMAT: u32 = 2;
 
 /// Bytes at the start of an entry that [`stored_bytes`] needs.
 pub(super) const HEAD: usize = MAGIC.len() + 8;
@@ -57,7 +57,10 @@ pub(super) fn encode(lc: &LayerChanges, tags: &[PathTag]) -> Vec<u8> {
         match &c.kind {
             ChangeKind::File => o.u8(0),
             ChangeKind::Dir => o.u8(1),
-            ChangeKind::Symlink => o.u8(2),
+            ChangeKind::Symlink(t) => {
+                o.u8(2);
+                o.bytes(t);
+            }
             ChangeKind::Hardlink(t) => {
                 o.u8(3);
                 o.bytes(t);
@@ -125,7 +128,7 @@ pub(super) fn decode(all: &[u8], index: usize) -> Option<(LayerChanges, Vec<Path
         let kind = match r.u8()? {
             0 => ChangeKind::File,
             1 => ChangeKind::Dir,
-            2 => ChangeKind::Symlink,
+            2 => ChangeKind::Symlink(r.bytes()?.into()),
             3 => ChangeKind::Hardlink(r.bytes()?.into()),
             4 => ChangeKind::Other,
             5 => ChangeKind::Whiteout,

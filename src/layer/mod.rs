@@ -56,7 +56,8 @@ impl Default for Limits {
 pub enum ChangeKind {
     File,
     Dir,
-    Symlink,
+    /// Symlink with its target, as written in the tar (not normalised).
+    Symlink(Box<[u8]>),
     /// Hardlink to the (normalised) target path.
     Hardlink(Box<[u8]>),
     /// Devices, fifos, unknown types.
@@ -100,6 +101,30 @@ pub fn normalize(raw: &[u8]) -> Option<Vec<u8>> {
         match seg {
             b"" | b"." => {}
             b".." => return None,
+            s => {
+                if !out.is_empty() {
+                    out.push(b'/');
+                }
+                out.extend_from_slice(s);
+            }
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// Normalise an entry name as containerd does before applying it: `.` and
+/// empty components dropped, `..` removes the previous component and never
+/// climbs above the root (`../x` and `a/../../x` are `x`). `None` when
+/// nothing is left (the root itself).
+pub fn normalize_in_root(raw: &[u8]) -> Option<Vec<u8>> {
+    let mut out: Vec<u8> = Vec::with_capacity(raw.len());
+    for seg in raw.split(|&b| b == b'/') {
+        match seg {
+            b"" | b"." => {}
+            b".." => {
+                let cut = out.iter().rposition(|&b| b == b'/').unwrap_or(0);
+                out.truncate(cut);
+            }
             s => {
                 if !out.is_empty() {
                     out.push(b'/');
@@ -434,20 +459,16 @@ pub fn verify_stored(
 /// Turn a tar entry into a change; `Err` carries a warning (or, for an
 /// invalid whiteout, an error) message.
 fn to_change(raw: &[u8], link: &[u8], kind: Kind, size: u64) -> Result<Option<Change>, String> {
-    if kind == Kind::Dir
-        && !raw.is_empty()
-        && raw.iter().all(|&b| b == b'.' || b == b'/')
-        && !raw.windows(2).any(|w| w == b"..")
-    {
-        // The root directory itself ("./" or "/"): nothing to record.
-        return Ok(None);
-    }
-    let path = normalize(raw).ok_or_else(|| {
-        format!(
+    let Some(path) = normalize_in_root(raw) else {
+        if kind == Kind::Dir && !raw.is_empty() {
+            // The root directory itself ("./", "/", "a/.."): nothing to record.
+            return Ok(None);
+        }
+        return Err(format!(
             "skipped entry with an empty or '..' name {:?}",
             String::from_utf8_lossy(raw)
-        )
-    })?;
+        ));
+    };
     let (dir, base) = match path.iter().rposition(|&b| b == b'/') {
         Some(i) => (&path[..i], &path[i + 1..]),
         None => (&path[..0], &path[..]),
@@ -483,7 +504,7 @@ fn to_change(raw: &[u8], link: &[u8], kind: Kind, size: u64) -> Result<Option<Ch
     let (kind, size) = match kind {
         Kind::File => (ChangeKind::File, size),
         Kind::Dir => (ChangeKind::Dir, 0),
-        Kind::Symlink => (ChangeKind::Symlink, 0),
+        Kind::Symlink => (ChangeKind::Symlink(link.into()), 0),
         Kind::Hardlink => match normalize(link) {
             Some(t) => (ChangeKind::Hardlink(t.into()), 0),
             None => {

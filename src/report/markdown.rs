@@ -178,6 +178,7 @@ pub fn render(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
     }
     d.table(&s.layers);
     d.table(&s.files);
+    d.table(&s.wasted_files);
     d.table(&s.dirs);
     d.table(&s.packages);
     d.notes(&s.findings);

@@ -193,6 +193,7 @@ pub fn render(a: &Analysis, o: &RenderOptions, w: &mut dyn Write) -> io::Result<
     table(w, &s.layers, o)?;
     table(w, &s.dirs, o)?;
     table(w, &s.files, o)?;
+    table(w, &s.wasted_files, o)?;
     match &s.categories {
         Some(c) => {
             table(w, c, o)?;

@@ -199,3 +199,40 @@ fn default_analysis_json_has_no_path_list() {
     assert!(v["totals"]["files"].as_u64().unwrap() > 20);
     assert_eq!(v["largest_files"].as_array().unwrap().len(), 20);
 }
+
+/// dive's wasted-file list (and our exact hidden bytes beside it) is in the
+/// table, Markdown and HTML reports, each row as the JSON model has it.
+#[test]
+fn wasted_files_are_listed_in_every_format() {
+    let demo = crate::common::repo_root()
+        .join("testdata/demo/demo-oci.tar")
+        .display()
+        .to_string();
+    let json = crate::common::analyze_json(&demo, &[]);
+    let files = json["dive_wasted_files"].as_array().unwrap();
+    assert!(!files.is_empty());
+    for format in ["table", "markdown", "html"] {
+        let out = crate::common::imgaudit()
+            .args(["analyze", &demo, "-q", "--wide", "--format", format])
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        let at = text
+            .find("Wasted files, as dive lists them")
+            .unwrap_or_else(|| panic!("{format}: no wasted-files section"));
+        let text = &text[at..];
+        for f in files {
+            let path = f["path"].as_str().unwrap();
+            let dive = imgaudit::units::human(f["dive_bytes"].as_u64().unwrap());
+            let hidden = imgaudit::units::human(f["hidden_bytes"].as_u64().unwrap());
+            let row = text
+                .lines()
+                .find(|l| l.contains(path))
+                .unwrap_or_else(|| panic!("{format}: no row for {path}"));
+            assert!(
+                row.contains(&dive) && row.contains(&hidden),
+                "{format}: {row}"
+            );
+        }
+    }
+}

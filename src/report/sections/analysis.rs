@@ -11,6 +11,8 @@ pub struct AnalysisSections {
     pub layers: Table,
     pub dirs: Table,
     pub files: Table,
+    /// dive's list of wasted files beside our exact hidden bytes.
+    pub wasted_files: Table,
     /// `None` with `--sizes-only` (and so for the next four).
     pub categories: Option<Table>,
     pub packages: Table,
@@ -79,6 +81,26 @@ pub fn analysis(a: &Analysis) -> AnalysisSections {
             count(f.layer),
         ]);
     }
+    // dive's figure counts every copy of a path written by two or more
+    // layers, the one that stays included; ours is what is really hidden.
+    let mut wasted_files = Table::new(
+        "wasted-files",
+        "Wasted files, as dive lists them (dive counts every copy, the visible one too; Hidden is imgaudit's exact figure: bytes at the path not in the final filesystem)",
+        vec![
+            Column::left("Path"),
+            Column::right("Layers"),
+            Column::right("dive's bytes"),
+            Column::right("Hidden"),
+        ],
+    );
+    for f in &a.dive_wasted_files {
+        wasted_files.row(vec![
+            Cell::Path(f.path.clone()),
+            count(f.count),
+            bytes(f.dive_bytes),
+            bytes(f.hidden_bytes),
+        ]);
+    }
     let (savings, shipped, savings_items) = match &a.savings {
         Some(s) => {
             let (t, h, i) = savings_tables(s);
@@ -106,6 +128,7 @@ pub fn analysis(a: &Analysis) -> AnalysisSections {
         layers,
         dirs,
         files,
+        wasted_files,
         categories: a.savings.as_ref().map(|_| categories(a)),
         packages: packages(a),
         savings,

@@ -179,10 +179,16 @@ pub fn analyze_image(
                 next: 0,
                 ready: (0..n).map(|_| None).collect(),
                 applied: Vec::with_capacity(n),
+                entries: 0,
+                max_entries: opts.limits.max_entries,
+                over: None,
             };
             for (i, layer) in stacker_rx {
-                stack.ready[i] = Some(layer);
-                stack.stack_ready();
+                // Over the entry limit: later layers are dropped as they come.
+                if stack.over.is_none() {
+                    stack.ready[i] = Some(layer);
+                    stack.stack_ready();
+                }
             }
             stack
         });
@@ -191,8 +197,14 @@ pub fn analyze_image(
     });
     decoded?;
     let Stack {
-        tree, mut applied, ..
+        tree,
+        mut applied,
+        over,
+        ..
     } = stacked.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    if let Some(e) = over {
+        return Err(e);
+    }
     // Cache trouble is reported with the first layer's warnings.
     let cache_warnings = cache_warnings
         .into_inner()
@@ -234,11 +246,27 @@ struct Stack {
     next: usize,
     ready: Vec<Option<(LayerChanges, Vec<PathTag>)>>,
     applied: Vec<LayerChanges>,
+    /// Entries stacked so far, against `max_entries` (`--max-entries`).
+    entries: u64,
+    max_entries: u64,
+    /// Set once the image has more entries than allowed: nothing more is stacked.
+    over: Option<crate::error::Error>,
 }
 
 impl Stack {
     fn stack_ready(&mut self) {
         while let Some((mut lc, tags)) = self.ready.get_mut(self.next).and_then(Option::take) {
+            if self.over.is_some() {
+                return;
+            }
+            self.entries += lc.changes.len() as u64;
+            if self.entries > self.max_entries {
+                self.over = Some(crate::error::Error::TooManyEntries {
+                    what: format!("the image (through layer {})", lc.index),
+                    limit: self.max_entries,
+                });
+                return;
+            }
             self.tree.apply_tagged(&mut lc, &tags);
             // Spent: the tree holds what it needs (paths, facts); free the
             // rest now rather than holding every layer's entries to the end.

@@ -344,8 +344,14 @@ fn dive_wasted_files(tree: &Tree, reached: &[bool], top: usize) -> Vec<DiveWaste
         .collect();
     let mut hidden = vec![0u64; files.len()];
     if !index.is_empty() {
-        for (ino, _) in tree.inodes.iter().zip(reached).filter(|(_, r)| !**r) {
-            let p = &*ino.path;
+        for (i, (ino, _)) in tree
+            .inodes
+            .iter()
+            .zip(reached)
+            .enumerate()
+            .filter(|(_, (_, r))| !**r)
+        {
+            let p = &*tree.inode_path(i as u32);
             for (i, _) in p.iter().enumerate().filter(|(_, &b)| b == b'/') {
                 if let Some(&k) = index.get(&p[..i]) {
                     hidden[k] += ino.size;

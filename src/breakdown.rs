@@ -122,15 +122,16 @@ fn package_index(tree: &Tree) -> PackageIndex {
         let Some((kind, data)) = inode.facts.as_ref().and_then(|x| x.db.as_ref()) else {
             continue;
         };
-        if tree.file_at(&inode.path) != Some(ino) {
+        let path = tree.inode_path(ino);
+        if tree.file_at(&path) != Some(ino) {
             continue; // deleted or replaced later
         }
         match kind {
             DbKind::DpkgStatus => {
                 status = Some(packages::parse_dpkg_status(data).into_iter().collect())
             }
-            DbKind::DpkgList => lists.push((&inode.path[..], ino)),
-            DbKind::PythonRecord => records.push((&inode.path[..], ino)),
+            DbKind::DpkgList => lists.push((path, ino)),
+            DbKind::PythonRecord => records.push((path, ino)),
             DbKind::ApkInstalled => apk = Some(ino),
         }
     }
@@ -148,7 +149,8 @@ fn package_index(tree: &Tree) -> PackageIndex {
     // single-threaded tail after decoding, so it is spread over the pool;
     // packages are added in path order afterwards, so the index (first
     // owner wins) does not depend on the schedule.
-    let dpkg = lists.par_iter().filter_map(|&(path, ino)| {
+    let dpkg = lists.par_iter().filter_map(|(path, ino)| {
+        let ino = *ino;
         let name = packages::dpkg_list_package(path)?;
         let version = match &status {
             Some(s) => s.get(&name)?.clone(), // None: not installed any more
@@ -162,7 +164,8 @@ fn package_index(tree: &Tree) -> PackageIndex {
         };
         Some((pkg, packages::parse_dpkg_list(db(ino))))
     });
-    let pip = records.par_iter().filter_map(|&(path, ino)| {
+    let pip = records.par_iter().filter_map(|(path, ino)| {
+        let ino = *ino;
         let (name, version, root) = packages::record_meta(path)?;
         let pkg = Package {
             manager: Manager::Pip,
@@ -416,7 +419,8 @@ impl<'r> Accumulator<'r> {
             if reached[i] || inode.size == 0 {
                 continue;
             }
-            let (cat, strip, _) = self.classify(tree, &inode.path, inode.tag, inode.size, i as u32);
+            let path = tree.inode_path(i as u32);
+            let (cat, strip, _) = self.classify(tree, &path, inode.tag, inode.size, i as u32);
             cat_wasted[cat] += inode.size - strip;
             cat_wasted[debug] += strip;
             *wasted_by_layer_cat

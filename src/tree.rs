@@ -15,16 +15,21 @@ use crate::layer::{display_path, ChangeKind, LayerChanges};
 use rustc_hash::FxHashMap as HashMap;
 use std::borrow::Cow;
 
+pub mod arena;
 pub mod dive;
+
+use arena::Names;
 
 type NodeId = u32;
 type InodeId = u32;
 
+/// What a node is; its name and parent are in [`Tree::names`] (same id).
+#[derive(Clone, Copy)]
 enum NodeKind {
-    Dir(HashMap<Box<[u8]>, NodeId>),
+    Dir,
     File(InodeId),
-    /// A symbolic link and its target as written.
-    Symlink(Box<[u8]>),
+    /// A symbolic link; its target as written is `Tree::links[i]`.
+    Symlink(u32),
     Other,
 }
 
@@ -40,8 +45,8 @@ struct Node {
 pub struct Inode {
     pub size: u64,
     pub layer: u32,
-    /// Path that first created the inode.
-    pub path: Box<[u8]>,
+    /// Node of the path that first created the inode ([`Tree::inode_path`]).
+    node: NodeId,
     /// What the layer stage's probes learnt about the content.
     pub facts: Option<Box<FileFacts>>,
     /// The layer whose whiteout, opaque marker or replacement last hid a path to it.
@@ -70,7 +75,11 @@ pub struct LayerStats {
 
 /// The merged filesystem plus everything needed to account for every byte.
 pub struct Tree {
+    /// Every path ever created, as parent + name (node ids index `nodes`).
+    names: Names,
     nodes: Vec<Node>,
+    /// Symlink targets as written.
+    links: Vec<Box<[u8]>>,
     pub inodes: Vec<Inode>,
     pub layers: Vec<LayerStats>,
     pub warnings: Vec<String>,
@@ -100,11 +109,13 @@ impl Default for Tree {
 impl Tree {
     pub fn new() -> Tree {
         Tree {
+            names: Names::new(),
             nodes: vec![Node {
-                kind: NodeKind::Dir(HashMap::default()),
+                kind: NodeKind::Dir,
                 layer: 0,
                 tag: NO_TAG,
             }],
+            links: Vec::new(),
             inodes: Vec::new(),
             layers: Vec::new(),
             warnings: Vec::new(),
@@ -112,22 +123,33 @@ impl Tree {
         }
     }
 
-    fn children(&mut self, id: NodeId) -> &mut HashMap<Box<[u8]>, NodeId> {
-        match &mut self.nodes[id as usize].kind {
-            NodeKind::Dir(c) => c,
-            _ => unreachable!("children() on a non-directory"),
+    /// The child `name` of directory `id`.
+    fn child(&self, id: NodeId, name: &[u8]) -> Option<NodeId> {
+        match self.nodes[id as usize].kind {
+            NodeKind::Dir => self.names.get(id, name),
+            _ => None,
         }
     }
 
-    fn lookup(&self, path: &[u8]) -> Option<NodeId> {
+    /// The path that first created inode `ino` (`/`-joined, no leading `/`).
+    pub fn inode_path(&self, ino: InodeId) -> Vec<u8> {
+        self.names.path(self.inodes[ino as usize].node)
+    }
+
+    /// The node visible at `path` (normalised, not resolved), if any.
+    pub fn lookup(&self, path: &[u8]) -> Option<NodeId> {
         let mut cur = ROOT;
         for seg in path.split(|&b| b == b'/') {
-            match &self.nodes[cur as usize].kind {
-                NodeKind::Dir(c) => cur = *c.get(seg)?,
-                _ => return None,
-            }
+            cur = self.child(cur, seg)?;
         }
         Some(cur)
+    }
+
+    fn link_target(&self, id: NodeId) -> Option<&[u8]> {
+        match self.nodes[id as usize].kind {
+            NodeKind::Symlink(i) => Some(&self.links[i as usize]),
+            _ => None,
+        }
     }
 
     /// `path` with its parent directories resolved through symlinks the way
@@ -144,11 +166,8 @@ impl Tree {
         let mut cur = ROOT;
         let mut through_link = false;
         for seg in path[..cut].split(|&b| b == b'/') {
-            let NodeKind::Dir(c) = &self.nodes[cur as usize].kind else {
-                break;
-            };
-            match c.get(seg) {
-                Some(&n) => match self.nodes[n as usize].kind {
+            match self.child(cur, seg) {
+                Some(n) => match self.nodes[n as usize].kind {
                     NodeKind::Symlink(_) => {
                         through_link = true;
                         break;
@@ -195,12 +214,9 @@ impl Tree {
                 }
                 _ => {}
             }
-            let next = cur.and_then(|c| match &self.nodes[c as usize].kind {
-                NodeKind::Dir(ch) => ch.get(seg).copied(),
-                _ => None,
-            });
+            let next = cur.and_then(|c| self.child(c, seg));
             if let Some(n) = next {
-                if let NodeKind::Symlink(target) = &self.nodes[n as usize].kind {
+                if let Some(target) = self.link_target(n) {
                     if links < MAX_LINKS {
                         links += 1;
                         if target.first() == Some(&b'/') {
@@ -221,10 +237,7 @@ impl Tree {
     fn lookup_segs(&self, segs: &[&[u8]]) -> Option<NodeId> {
         let mut cur = ROOT;
         for seg in segs {
-            match &self.nodes[cur as usize].kind {
-                NodeKind::Dir(c) => cur = *c.get(*seg)?,
-                _ => return None,
-            }
+            cur = self.child(cur, seg)?;
         }
         Some(cur)
     }
@@ -237,13 +250,20 @@ impl Tree {
         }
     }
 
-    fn new_node(&mut self, kind: NodeKind, layer: u32) -> NodeId {
+    /// A new node `name` under directory `parent` (replacing any child of
+    /// that name, already accounted for by the caller).
+    fn new_node(&mut self, parent: NodeId, name: &[u8], kind: NodeKind, layer: u32) -> NodeId {
+        if let Some(old) = self.names.get(parent, name) {
+            self.names.detach(old);
+        }
+        let id = self.names.insert(parent, name);
+        debug_assert_eq!(id as usize, self.nodes.len());
         self.nodes.push(Node {
             kind,
             layer,
             tag: NO_TAG,
         });
-        (self.nodes.len() - 1) as NodeId
+        id
     }
 
     /// Walk to `path`'s parent, creating directories (and replacing
@@ -269,9 +289,9 @@ impl Tree {
             return Some((cur, 0));
         }
         for seg in path[..name_start - 1].split(|&b| b == b'/') {
-            let existing = self.children(cur).get(seg).copied();
+            let existing = self.child(cur, seg);
             cur = match existing {
-                Some(id) if matches!(self.nodes[id as usize].kind, NodeKind::Dir(_)) => id,
+                Some(id) if matches!(self.nodes[id as usize].kind, NodeKind::Dir) => id,
                 Some(id)
                     if stop_at_link
                         && matches!(self.nodes[id as usize].kind, NodeKind::Symlink(_)) =>
@@ -282,9 +302,7 @@ impl Tree {
                     if let Some(old) = other {
                         self.count_removed(old, layer, false);
                     }
-                    let id = self.new_node(NodeKind::Dir(HashMap::default()), layer);
-                    self.children(cur).insert(seg.into(), id);
-                    id
+                    self.new_node(cur, seg, NodeKind::Dir, layer)
                 }
             };
         }
@@ -293,8 +311,8 @@ impl Tree {
 
     /// Count the non-directory paths under `id` (for the removed column).
     fn count_files(&self, id: NodeId) -> u64 {
-        match &self.nodes[id as usize].kind {
-            NodeKind::Dir(c) => c.values().map(|&k| self.count_files(k)).sum(),
+        match self.nodes[id as usize].kind {
+            NodeKind::Dir => self.names.children(id).map(|k| self.count_files(k)).sum(),
             _ => 1,
         }
     }
@@ -311,9 +329,9 @@ impl Tree {
     fn mark_hidden(&mut self, id: NodeId, layer: u32) {
         let mut stack = vec![id];
         while let Some(n) = stack.pop() {
-            match &self.nodes[n as usize].kind {
-                NodeKind::Dir(c) => stack.extend(c.values().copied()),
-                NodeKind::File(ino) => self.inodes[*ino as usize].hidden_by = Some(layer),
+            match self.nodes[n as usize].kind {
+                NodeKind::Dir => stack.extend(self.names.children(n)),
+                NodeKind::File(ino) => self.inodes[ino as usize].hidden_by = Some(layer),
                 _ => {}
             }
         }
@@ -356,13 +374,14 @@ impl Tree {
                     ROOT
                 } else {
                     match self.lookup(&path) {
-                        Some(id) if matches!(self.nodes[id as usize].kind, NodeKind::Dir(_)) => id,
+                        Some(id) if matches!(self.nodes[id as usize].kind, NodeKind::Dir) => id,
                         _ => continue,
                     }
                 };
-                let kids: Vec<NodeId> = self.children(dir).drain().map(|(_, v)| v).collect();
+                let kids: Vec<NodeId> = self.names.children(dir).collect();
                 for k in kids {
                     self.count_removed(k, layer, true);
+                    self.names.detach(k);
                 }
             }
         }
@@ -374,11 +393,7 @@ impl Tree {
                     continue;
                 };
                 self.count_removed(id, layer, true);
-                let (parent, name_start) = match path.iter().rposition(|&b| b == b'/') {
-                    Some(i) => (self.lookup(&path[..i]).unwrap_or(ROOT), i + 1),
-                    None => (ROOT, 0),
-                };
-                self.children(parent).remove(&path[name_start..]);
+                self.names.detach(id);
             }
         }
         // 3. additions in tar order.
@@ -398,12 +413,11 @@ impl Tree {
                     self.parent_dir(&c.path, layer)
                 }
             };
-            let name: Box<[u8]> = c.path[name_start..].into();
-            let existing = self.children(parent).get(&name).copied();
+            let existing = self.child(parent, &c.path[name_start..]);
             let is_dir = c.kind == ChangeKind::Dir;
             if let Some(old) = existing {
                 let old_node = &self.nodes[old as usize];
-                let old_is_dir = matches!(old_node.kind, NodeKind::Dir(_));
+                let old_is_dir = matches!(old_node.kind, NodeKind::Dir);
                 if old_node.layer == layer && !old_is_dir && !is_dir {
                     self.layers[layer as usize].duplicates += 1;
                     if self.layers[layer as usize].duplicates == 1 {
@@ -426,15 +440,16 @@ impl Tree {
             } else if !is_dir {
                 self.layers[layer as usize].added += 1;
             }
+            // The node this change creates (ids are handed out in order).
+            let node = self.nodes.len() as NodeId;
             let kind = match std::mem::replace(&mut c.kind, ChangeKind::Other) {
-                ChangeKind::Dir => NodeKind::Dir(HashMap::default()),
+                ChangeKind::Dir => NodeKind::Dir,
                 ChangeKind::File => {
                     self.layers[layer as usize].file_bytes += c.size;
                     self.inodes.push(Inode {
                         size: c.size,
                         layer,
-                        // The change is spent once applied: its path moves here.
-                        path: std::mem::take(&mut c.path),
+                        node,
                         facts: c.facts.take(),
                         hidden_by: None,
                         tag,
@@ -460,7 +475,7 @@ impl Tree {
                             self.inodes.push(Inode {
                                 size: 0,
                                 layer,
-                                path: c.path.clone(),
+                                node,
                                 facts: None,
                                 hidden_by: None,
                                 tag,
@@ -469,12 +484,15 @@ impl Tree {
                         }
                     }
                 }
-                ChangeKind::Symlink(target) => NodeKind::Symlink(target),
+                ChangeKind::Symlink(target) => {
+                    self.links.push(target);
+                    NodeKind::Symlink((self.links.len() - 1) as u32)
+                }
                 _ => NodeKind::Other,
             };
-            let id = self.new_node(kind, layer);
+            let id = self.new_node(parent, &c.path[name_start..], kind, layer);
+            debug_assert_eq!(id, node);
             self.nodes[id as usize].tag = tag;
-            self.children(parent).insert(name, id);
         }
     }
 
@@ -495,20 +513,18 @@ impl Tree {
         reached: &mut [bool],
         f: &mut impl FnMut(&FinalFile),
     ) {
-        let NodeKind::Dir(children) = &self.nodes[id as usize].kind else {
+        if !matches!(self.nodes[id as usize].kind, NodeKind::Dir) {
             return;
-        };
-        let mut names: Vec<(&Box<[u8]>, &NodeId)> = children.iter().collect();
-        names.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        for (name, &child) in names {
+        }
+        for child in self.names.sorted_children(id) {
             let len = path.len();
             if len > 0 {
                 path.push(b'/');
             }
-            path.extend_from_slice(name);
+            path.extend_from_slice(self.names.name(child));
             let node = &self.nodes[child as usize];
             match node.kind {
-                NodeKind::Dir(_) => self.walk(child, path, reached, f),
+                NodeKind::Dir => self.walk(child, path, reached, f),
                 NodeKind::File(ino) => {
                     let first = !reached[ino as usize];
                     reached[ino as usize] = true;

@@ -22,33 +22,24 @@
 //! The score is Σ min / Σ cumulative over all paths; the wasted figure and
 //! the file list take every path seen in two or more layers.
 
-use rustc_hash::FxHashMap as HashMap;
 use std::borrow::Cow;
 
+use super::arena::Names;
 use crate::layer::{Change, ChangeKind};
 
-/// A node of a dive file tree (one layer's, or the stacked one).
-#[derive(Clone)]
+/// A node's payload in a dive file tree (one layer's, or the stacked one).
+#[derive(Clone, Copy, Default)]
 struct Node {
     /// Tar size of the entry that last set the payload (0 for an implied parent).
     size: i64,
     is_dir: bool,
-    children: HashMap<Box<[u8]>, u32>,
 }
 
-impl Node {
-    fn empty() -> Node {
-        Node {
-            size: 0,
-            is_dir: false,
-            children: HashMap::default(),
-        }
-    }
-}
-
-/// An arena tree; node 0 is the root. Removed subtrees stay in the arena.
+/// An arena tree; node 0 is the root. Removed subtrees stay in the arena
+/// (detached). Names and links in `names`, payloads in `nodes` (same ids).
 #[derive(Clone)]
 struct DTree {
+    names: Names,
     nodes: Vec<Node>,
 }
 
@@ -59,14 +50,15 @@ const DOUBLE_WH: &[u8] = b".wh..wh..";
 impl DTree {
     fn new() -> DTree {
         DTree {
-            nodes: vec![Node::empty()],
+            names: Names::new(),
+            nodes: vec![Node::default()],
         }
     }
 
     fn get(&self, path: &[u8]) -> Option<u32> {
         let mut cur = ROOT;
         for seg in path.split(|&b| b == b'/').filter(|s| !s.is_empty()) {
-            cur = *self.nodes[cur as usize].children.get(seg)?;
+            cur = self.names.get(cur, seg)?;
         }
         Some(cur)
     }
@@ -77,8 +69,8 @@ impl DTree {
     fn add(&mut self, path: &[u8], payload: Option<(i64, bool)>) -> Option<u32> {
         let mut cur = ROOT;
         for seg in path.split(|&b| b == b'/').filter(|s| !s.is_empty()) {
-            cur = match self.nodes[cur as usize].children.get(seg) {
-                Some(&n) => n,
+            cur = match self.names.get(cur, seg) {
+                Some(n) => n,
                 None => {
                     if seg.starts_with(DOUBLE_WH) {
                         return None;
@@ -100,12 +92,11 @@ impl DTree {
 
     /// Child `name` of `id`, created with an empty payload when missing.
     fn child(&mut self, id: u32, name: &[u8]) -> u32 {
-        if let Some(&n) = self.nodes[id as usize].children.get(name) {
+        if let Some(n) = self.names.get(id, name) {
             return n;
         }
-        self.nodes.push(Node::empty());
-        let n = (self.nodes.len() - 1) as u32;
-        self.nodes[id as usize].children.insert(name.into(), n);
+        let n = self.names.insert(id, name);
+        self.nodes.push(Node::default());
         n
     }
 
@@ -115,20 +106,25 @@ impl DTree {
     /// directory's children are sorted (as dive visits them) only when one
     /// of them is a whiteout.
     fn graft(&mut self, sid: u32, layer: &DTree, lid: u32) {
-        let node = &layer.nodes[lid as usize];
-        let mut kids: Vec<(&[u8], u32)> = node.children.iter().map(|(k, &v)| (&**k, v)).collect();
+        let mut kids: Vec<(&[u8], u32)> = layer
+            .names
+            .children(lid)
+            .map(|c| (layer.names.name(c), c))
+            .collect();
         if kids.iter().any(|(k, _)| k.starts_with(WH)) {
             kids.sort_unstable_by(|a, b| a.0.cmp(b.0));
         }
         for (name, child) in kids {
             let c = &layer.nodes[child as usize];
             if let Some(target) = name.strip_prefix(WH) {
-                if !c.children.is_empty() {
+                if layer.names.has_children(child) {
                     // Entries below a whiteout's name: added under that name.
                     let s = self.child(sid, name);
                     self.graft(s, layer, child);
                 }
-                self.nodes[sid as usize].children.remove(target);
+                if let Some(t) = self.names.get(sid, target) {
+                    self.names.detach(t);
+                }
             } else {
                 let s = self.child(sid, name);
                 self.graft(s, layer, child);
@@ -144,9 +140,8 @@ impl DTree {
         let mut total = 0;
         let mut stack = vec![id];
         while let Some(n) = stack.pop() {
-            let node = &self.nodes[n as usize];
-            total += node.size;
-            stack.extend(node.children.values().copied());
+            total += self.nodes[n as usize].size;
+            stack.extend(self.names.children(n));
         }
         total
     }
@@ -164,11 +159,13 @@ impl DTree {
             path: &mut Vec<u8>,
             f: &mut impl FnMut(&[u8], u32, &[u8]) -> bool,
         ) -> bool {
-            let mut names: Vec<(&Box<[u8]>, &u32)> = t.nodes[id as usize].children.iter().collect();
-            if sorted {
-                names.sort_unstable_by(|a, b| a.0.cmp(b.0));
-            }
-            for (name, &child) in names {
+            let kids: Vec<u32> = if sorted {
+                t.names.sorted_children(id)
+            } else {
+                t.names.children(id).collect()
+            };
+            for child in kids {
+                let name = t.names.name(child);
                 let len = path.len();
                 if len > 0 {
                     path.push(b'/');
@@ -202,7 +199,10 @@ pub struct DiveModel {
     /// dive's stacking of the layers applied so far.
     stacked: DTree,
     layers: u32,
-    pub stats: HashMap<Box<[u8]>, DiveStat>,
+    /// Every path dive has counted, interned as parent + name; `stats` is
+    /// indexed by its ids (`None`: an interned parent never counted itself).
+    keys: Names,
+    stats: Vec<Option<DiveStat>>,
 }
 
 impl Default for DiveModel {
@@ -210,7 +210,8 @@ impl Default for DiveModel {
         DiveModel {
             stacked: DTree::new(),
             layers: 0,
-            stats: HashMap::default(),
+            keys: Names::new(),
+            stats: vec![None],
         }
     }
 }
@@ -258,13 +259,13 @@ impl DiveModel {
         let lower = if first { &layer } else { &self.stacked };
         // A whiteout of a missing path stops dive's visit of the layer, in
         // name order; without one the order changes nothing.
-        let stops = whiteouts.iter().any(|&(id, target)| {
-            layer.nodes[id as usize].children.is_empty() && lower.get(target).is_none()
-        });
-        let stats = &mut self.stats;
+        let stops = whiteouts
+            .iter()
+            .any(|&(id, target)| !layer.names.has_children(id) && lower.get(target).is_none());
+        let (keys, stats) = (&mut self.keys, &mut self.stats);
         layer.visit_child_first(stops, |path, id, name| {
             let node = &layer.nodes[id as usize];
-            if !node.children.is_empty() {
+            if layer.names.has_children(id) {
                 return true;
             }
             let whiteout = name.starts_with(WH);
@@ -273,14 +274,18 @@ impl DiveModel {
             } else {
                 Cow::Borrowed(path)
             };
-            let e = match stats.get_mut(&*key) {
-                Some(e) => e,
-                None => stats.entry((*key).into()).or_insert(DiveStat {
-                    cumulative: 0,
-                    min: -1,
-                    count: 0,
-                }),
-            };
+            let mut k = Names::ROOT;
+            for seg in key.split(|&b| b == b'/') {
+                k = keys.get_or_insert(k, seg);
+            }
+            if stats.len() < keys.len() {
+                stats.resize(keys.len(), None);
+            }
+            let e = stats[k as usize].get_or_insert(DiveStat {
+                cumulative: 0,
+                min: -1,
+                count: 0,
+            });
             let size = if whiteout {
                 match lower.get(&key) {
                     None => return false,
@@ -313,7 +318,7 @@ impl DiveModel {
     /// (score, wasted bytes) as dive computes them.
     pub fn figures(&self) -> (f64, u64) {
         let (mut min, mut cum, mut wasted) = (0i64, 0i64, 0i64);
-        for s in self.stats.values() {
+        for s in self.stats.iter().flatten() {
             min += s.min;
             cum += s.cumulative;
             if s.count > 1 {
@@ -334,9 +339,11 @@ impl DiveModel {
         let mut v: Vec<DiveFile> = self
             .stats
             .iter()
+            .enumerate()
+            .filter_map(|(k, s)| Some((k, s.as_ref()?)))
             .filter(|(_, s)| s.count > 1)
-            .map(|(p, s)| DiveFile {
-                path: p.clone(),
+            .map(|(k, s)| DiveFile {
+                path: self.keys.path(k as u32).into(),
                 count: s.count,
                 bytes: s.cumulative.max(0) as u64,
             })

@@ -247,7 +247,7 @@ pub struct CommonArgs {
     #[arg(long, value_name = "SIZE", default_value = "1 TiB", value_parser = imgaudit::budget::parse_size_arg)]
     pub max_layer_bytes: u64,
     /// Refuse images with more entries than this, all layers together
-    /// (bounds memory: roughly 150 bytes per entry).
+    /// (bounds memory: roughly 360 bytes per entry, docs/PERFORMANCE.md).
     #[arg(long, value_name = "N", default_value_t = imgaudit::layer::DEFAULT_MAX_ENTRIES)]
     pub max_entries: u64,
     /// Decoder threads (default: one per core).

@@ -53,9 +53,11 @@ echo "| image | entries | peak RSS MiB | bytes/entry | target |"
 echo "|---|---:|---:|---:|---|"
 printf '| m1m | %d | %.1f | %d | |\n' "$e1" "$(echo "$r1/1024" | bc -l)" $((r1 * 1024 / e1))
 b2=$((r2 * 1024 / e2))
-ok2=$([[ $b2 -le 150 ]] && echo met || { fail=1; echo MISSED; })
+ok2=met
+[[ $b2 -le 150 ]] || { ok2=MISSED; fail=1; }
 printf '| m2m | %d | %.1f | %d | ≤ 150 bytes/entry: %s |\n' "$e2" "$(echo "$r2/1024" | bc -l)" "$b2" "$ok2"
-ok3=$([[ $r3 -le $((64 * 1024)) ]] && echo met || { fail=1; echo MISSED; })
+ok3=met
+[[ $r3 -le $((64 * 1024)) ]] || { ok3=MISSED; fail=1; }
 printf '| p129k | %d | %.1f | %d | ≤ 64 MiB: %s |\n' "$e3" "$(echo "$r3/1024" | bc -l)" $((r3 * 1024 / e3)) "$ok3"
 printf '\nmarginal cost 1M → 2M entries: %d bytes/entry\n' $(((r2 - r1) * 1024 / (e2 - e1)))
 exit $fail

@@ -9,7 +9,7 @@
 //! bytes) or not (wasted bytes, charged to the layer that wrote it), which is
 //! why `Σ layer file bytes = final bytes + wasted bytes` holds exactly.
 
-use crate::classify::{PathTag, NO_TAG};
+use crate::layer::{PathTag, NO_TAG};
 use crate::layer::probe::FileFacts;
 use crate::layer::{display_path, ChangeKind, LayerChanges};
 use rustc_hash::FxHashMap as HashMap;
@@ -565,7 +565,7 @@ impl Tree {
 mod tests {
     use super::*;
     use crate::layer::Change;
-    use crate::source::docs::Compression;
+    use crate::layer::Compression;
 
     fn layer(changes: Vec<(&str, ChangeKind, u64)>) -> LayerChanges {
         LayerChanges {

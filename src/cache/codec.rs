@@ -8,7 +8,7 @@
 //! another image); each change (kind, path, size, ELF facts, captured
 //! package database); the tags; the sha256 trailer.
 
-use crate::classify::PathTag;
+use crate::layer::PathTag;
 use crate::entryfile::{In, Out};
 use crate::layer::probe::{DbKind, FileFacts};
 use crate::layer::{elf::ElfFacts, Change, ChangeKind, Compression, LayerChanges};
@@ -239,7 +239,7 @@ pub(super) mod tests {
                 compression: Compression::Zstd,
                 warnings: vec!["layer 3: odd entry".into(), "something else".into()],
             },
-            vec![7, crate::classify::NO_TAG, 2, crate::classify::NO_TAG],
+            vec![7, crate::layer::NO_TAG, 2, crate::layer::NO_TAG],
         )
     }
 

@@ -21,7 +21,7 @@
 
 mod codec;
 
-use crate::classify::PathTag;
+use crate::layer::PathTag;
 use crate::entryfile::{self, entry_path, read_entry, write_atomic};
 use crate::error::{Error, Result};
 use crate::layer::{LayerChanges, LayerSpec};

@@ -21,6 +21,13 @@ use crate::error::{Error, Result};
 use inflate::GzDecoder;
 pub use inflate::Inflater;
 pub use spec::{Compression, LayerSpec};
+
+/// A path's category by path rules alone: an index the classify stage gives
+/// each entry on the decode workers, carried opaquely by the size tree and
+/// the layer cache ([`NO_TAG`]: no path rule matched). It lives here, with
+/// the entries it travels with, so the tree never depends on classification.
+pub type PathTag = u16;
+pub const NO_TAG: PathTag = PathTag::MAX;
 use std::io::{self, BufRead, BufReader, Read};
 use tarstream::{Kind, ReadSkip, TarReader};
 

@@ -14,6 +14,7 @@ pub mod docs;
 mod image;
 mod image_ref;
 mod options;
+mod platform;
 pub mod registry;
 mod resolve;
 pub mod store;

@@ -45,7 +45,10 @@ pub(super) fn resolve(
     }
     if let Some(bytes) = index {
         let wanted = opts.platform.as_deref();
-        let (manifest, desc, note) = select_from_index(&*store, &bytes, reference, None, wanted)?;
+        // A registry's index is one image by definition; files may hold several.
+        let one = kind != SourceKind::Registry;
+        let (manifest, desc, note) =
+            select_from_index(&*store, &bytes, reference, one, None, wanted)?;
         let mut image = build_image(store, kind, manifest, desc, image_ref)?;
         image.warnings.extend(note);
         return Ok(image);
@@ -210,16 +213,32 @@ fn collect(
 /// descriptor and, when the platform is a fallback, a warning.
 ///
 /// The top-level entries are first narrowed to one image: by `reference`
-/// (a name, or `@N`), or — with no reference — they must all be one image
-/// (one name, or none), else it is an error listing them, as skopeo refuses
-/// to guess. Then the platform is chosen among that image's manifests.
+/// (a name, or `@N`), or — with no reference, when `must_be_one` (files,
+/// not a registry's index) — they must all be one image (one name, or
+/// none), else it is an error listing them, as skopeo refuses to guess. Then the platform is chosen among that image's manifests.
 fn select_from_index(
     store: &dyn Store,
     index_bytes: &[u8],
     reference: Option<&str>,
+    must_be_one: bool,
     config_digest: Option<&Digest>,
     wanted: Option<&str>,
 ) -> Result<(Vec<u8>, Candidate, Option<String>)> {
+    let top = one_image(store, index_bytes, reference, must_be_one)?;
+    let mut cands = Vec::new();
+    collect(store, &top, 0, None, &mut cands)?;
+    select_candidate(store, cands, config_digest, wanted)
+}
+
+/// The top-level entries of an index document that are the one image
+/// `reference` names (a name or `@N`). Without a reference and when
+/// `must_be_one`, the entries must all be one image (one name, or none).
+fn one_image(
+    store: &dyn Store,
+    index_bytes: &[u8],
+    reference: Option<&str>,
+    must_be_one: bool,
+) -> Result<Vec<Descriptor>> {
     let what = format!("index.json in {}", store.name());
     let doc = Document::parse(index_bytes, &what)?;
     let mut top = doc.manifests.unwrap_or_default();
@@ -287,7 +306,7 @@ fn select_from_index(
                 });
             }
         }
-        None if config_digest.is_none() => {
+        None if must_be_one => {
             let mut names: Vec<Option<&str>> = Vec::new();
             for d in top.iter().filter(|d| !is_attestation(d)) {
                 let n = d
@@ -310,8 +329,17 @@ fn select_from_index(
         }
         None => {}
     }
-    let mut cands = Vec::new();
-    collect(store, &top, 0, None, &mut cands)?;
+    Ok(top)
+}
+
+/// Among an image's manifests, the one for the wanted platform (and, for a
+/// Docker 25+ archive, the one pointing at `config_digest`).
+fn select_candidate(
+    store: &dyn Store,
+    cands: Vec<Candidate>,
+    config_digest: Option<&Digest>,
+    wanted: Option<&str>,
+) -> Result<(Vec<u8>, Candidate, Option<String>)> {
     // Drop candidates whose blob is missing, and fill platforms from configs.
     let mut loaded: Vec<(Vec<u8>, Candidate)> = Vec::new();
     let mut missing = Vec::new();
@@ -374,16 +402,28 @@ fn select_from_index(
 /// Every platform an index offers (attestations skipped), in index order;
 /// entries without a platform get it from their config.
 pub(super) fn list_platforms(store: &dyn Store, index_bytes: &[u8]) -> Result<Vec<String>> {
-    let what = format!("index.json in {}", store.name());
-    let doc = Document::parse(index_bytes, &what)?;
+    platforms_of(store, index_bytes, None, false)
+}
+
+/// [`list_platforms`] of the one image `reference` names (`oci:DIR:REF`),
+/// or of the only image when there is no reference.
+pub(super) fn list_image_platforms(
+    store: &dyn Store,
+    index_bytes: &[u8],
+    reference: Option<&str>,
+) -> Result<Vec<String>> {
+    platforms_of(store, index_bytes, reference, true)
+}
+
+fn platforms_of(
+    store: &dyn Store,
+    index_bytes: &[u8],
+    reference: Option<&str>,
+    must_be_one: bool,
+) -> Result<Vec<String>> {
+    let top = one_image(store, index_bytes, reference, must_be_one)?;
     let mut cands = Vec::new();
-    collect(
-        store,
-        doc.manifests.as_deref().unwrap_or(&[]),
-        0,
-        None,
-        &mut cands,
-    )?;
+    collect(store, &top, 0, None, &mut cands)?;
     let mut out = Vec::new();
     for c in cands {
         let p = match c.platform {
@@ -536,7 +576,7 @@ fn resolve_docker(
     // Docker 25+: prefer the OCI manifest that points at this config.
     if let Some(index) = index {
         if let Ok((mbytes, cand, _)) =
-            select_from_index(&*store, index, None, Some(&config_digest), None)
+            select_from_index(&*store, index, None, false, Some(&config_digest), None)
         {
             let mut image = build_image(store, SourceKind::DockerArchive, mbytes, cand, reference)?;
             image.warnings.extend(note);

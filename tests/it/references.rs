@@ -313,6 +313,17 @@ fn oci_layout_references_select_what_skopeo_selects() {
         ] {
             assert!(err.contains(needle), "{needle} missing from: {err}");
         }
+        // --all-platforms lists the named image's platforms only.
+        let all = crate::common::analyze_json(&r(":v2"), &["--all-platforms"]);
+        let rows: Vec<&str> = all["platforms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|row| row["platform"].as_str().unwrap())
+            .collect();
+        assert_eq!(rows, ["linux/amd64", "linux/arm64"]);
+        let err = crate::common::analyze_err(&r(""), &["--all-platforms"]);
+        assert!(err.contains("3 images"), "{err}");
         // `@N` (newer containers/image has it for layouts too).
         assert_eq!(imgaudit_pick(&r(":@1"), &[]), Ok(beta_cfg.clone()));
         assert!(imgaudit_pick(&r(":@3"), &[])

@@ -29,6 +29,8 @@ mod hostile_seeds;
 mod hostile_tar;
 mod html;
 mod layout;
+mod platforms;
+mod references;
 mod registry;
 mod report_layout;
 mod reports;

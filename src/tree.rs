@@ -9,9 +9,9 @@
 //! bytes) or not (wasted bytes, charged to the layer that wrote it), which is
 //! why `Σ layer file bytes = final bytes + wasted bytes` holds exactly.
 
-use crate::layer::{PathTag, NO_TAG};
 use crate::layer::probe::FileFacts;
 use crate::layer::{display_path, ChangeKind, LayerChanges};
+use crate::layer::{PathTag, NO_TAG};
 use rustc_hash::FxHashMap as HashMap;
 use std::borrow::Cow;
 

@@ -8,9 +8,9 @@
 //! another image); each change (kind, path, size, ELF facts, captured
 //! package database); the tags; the sha256 trailer.
 
-use crate::layer::PathTag;
 use crate::entryfile::{In, Out};
 use crate::layer::probe::{DbKind, FileFacts};
+use crate::layer::PathTag;
 use crate::layer::{elf::ElfFacts, Change, ChangeKind, Compression, LayerChanges};
 
 const MAGIC: &[u8; 16] = b"imgaudit-layer\x00\x01";

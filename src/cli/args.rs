@@ -17,9 +17,11 @@ pub enum Command {
     /// Analyse one image: size per layer, directory and file, and the bytes wasted by later layers.
     ///
     /// IMAGE is one of:
-    ///   docker-archive:PATH[:TAG]   `docker save` output (legacy or Docker 25+), gzip allowed
-    ///   oci:DIR[:REF]               an OCI image layout directory
-    ///   oci-archive:PATH[:REF]      an OCI image layout as a tar
+    ///   docker-archive:PATH[:NAME[:TAG]|:@N]
+    ///                               `docker save` output (legacy or Docker 25+), gzip allowed;
+    ///                               NAME as skopeo reads it, @N the N-th image
+    ///   oci:DIR[:REF|:@N]           an OCI image layout directory
+    ///   oci-archive:PATH[:REF|:@N]  an OCI image layout as a tar
     ///   docker://[REGISTRY/]REPO[:TAG|@DIGEST]
     ///                               straight from a registry (no daemon, no temp copy)
     ///   docker-daemon:NAME[:TAG]    the local Docker daemon (DOCKER_HOST honoured)
@@ -204,8 +206,9 @@ pub struct CheckArgs {
 /// Options shared by every command that reads images.
 #[derive(Args)]
 pub struct CommonArgs {
-    /// Platform to pick from a multi-platform image (os/arch[/variant]).
-    /// Default: linux/amd64, or the only one present.
+    /// Platform to pick from a multi-platform image (os/arch[/variant], or
+    /// a short form: `arm64`), matched as containerd does. Default:
+    /// linux/amd64, or the only one present.
     #[arg(long, value_name = "OS/ARCH")]
     pub platform: Option<String>,
     /// Registry user name (the password is read from standard input: --password-stdin).

@@ -17,6 +17,7 @@ pub mod diff;
 pub mod digest;
 pub mod dirtree;
 pub mod error;
+pub mod explore;
 pub mod finding;
 pub mod layer;
 pub mod report;

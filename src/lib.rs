@@ -15,7 +15,6 @@ pub mod cache;
 pub mod classify;
 pub mod diff;
 pub mod digest;
-pub mod dirtree;
 pub mod error;
 pub mod explore;
 pub mod finding;

@@ -74,10 +74,11 @@ pub fn analyze(s: AnalyzeSettings) -> anyhow::Result<ExitCode> {
         Err(e) => anyhow::bail!("{e}"),
     };
     let analysis = analyze_one(image, &s.common, None, None)?;
-    let tree = imgaudit::dirtree::build(&analysis, 6, 0.002);
+    let tree = imgaudit::explore::model::build(&analysis, Default::default());
     let mut analysis = analysis;
     // The path list fed the tree; it is not part of the analysis report.
     analysis.paths = None;
+    analysis.changes = None;
     let o = layout(s.output.as_ref(), &s.common);
     emit(s.output.as_ref(), |w| {
         report::render_analysis_with(&analysis, tree.as_ref(), s.format, &o, w)
@@ -139,14 +140,20 @@ fn summary(s: AnalyzeSettings) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// Each side of a diff page unfolds half as far as one image's page.
+const DIFF_SIDE: imgaudit::explore::Limits = imgaudit::explore::Limits {
+    min_share: 2e-5,
+    max_children: 300,
+};
+
 pub fn diff(s: DiffSettings) -> anyhow::Result<ExitCode> {
     let before = analyze_one(&s.before, &s.common, None, Some("before image"))?;
     let after = analyze_one(&s.after, &s.common, None, Some("after image"))?;
     let d = imgaudit::diff::diff(&before, &after, s.top);
     let trees = if s.format == Format::Html {
         (
-            imgaudit::dirtree::build(&before, 5, 0.004),
-            imgaudit::dirtree::build(&after, 5, 0.004),
+            imgaudit::explore::model::build(&before, DIFF_SIDE),
+            imgaudit::explore::model::build(&after, DIFF_SIDE),
         )
     } else {
         (None, None)

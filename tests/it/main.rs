@@ -13,6 +13,7 @@ mod diff;
 mod dive_ci;
 mod dive_compat;
 mod errors;
+mod explorer;
 mod first_hour;
 mod hostile_archive;
 mod hostile_blobs;

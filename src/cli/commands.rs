@@ -280,3 +280,17 @@ pub fn man() -> anyhow::Result<ExitCode> {
     })?;
     Ok(ExitCode::SUCCESS)
 }
+
+/// The full-screen terminal explorer over one image.
+pub fn explore(s: super::settings::ExploreSettings) -> anyhow::Result<ExitCode> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        anyhow::bail!("explore needs a terminal (standard input and output); for a file, use analyze --format html");
+    }
+    let a = analyze_one(&s.image, &s.common, None, None)?;
+    let x = imgaudit::explore::model::build(&a, Default::default())
+        .context("no file list to explore")?;
+    drop(a);
+    imgaudit::explore::tui::run(&x).context("terminal")?;
+    Ok(ExitCode::SUCCESS)
+}

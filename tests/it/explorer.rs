@@ -442,3 +442,177 @@ fn html_explorer_in_chromium_over_devtools() {
     b.wait("document.querySelector('.treemap').dataset.path === '/app'");
     b.screenshot("deeplink.png");
 }
+
+/// The explorer model of the fixture, through the library.
+fn model(img: &str) -> imgaudit::explore::Explorer {
+    let mut o = imgaudit::AnalyzeOptions::default();
+    o.detail.paths = true;
+    let r = imgaudit::source::ImageRef::parse(img).unwrap();
+    let a = imgaudit::analyze(&r, &o, &imgaudit::run::NoProgress).unwrap();
+    imgaudit::explore::model::build(&a, Default::default()).unwrap()
+}
+
+/// The screen as text, one line per row.
+fn screen(app: &imgaudit::explore::tui::App, w: u16, h: u16) -> String {
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
+    t.draw(|f| app.draw(f)).unwrap();
+    let buf = t.backend().buffer().clone();
+    (0..h)
+        .map(|y| {
+            (0..w)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect::<String>()
+                .trim_end()
+                .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn terminal_explorer_screens() {
+    use imgaudit::explore::tui::{App, Pane};
+    use ratatui::crossterm::event::KeyCode as K;
+    let t = tempfile::tempdir().unwrap();
+    let img = fixture(t.path());
+    let x = model(&img);
+    let mut app = App::new(&x, true);
+    // The image name is the temp dir's: keep only what the fixture defines.
+    let dir = t.path().display().to_string();
+    let scrub = |s: String| s.replace(&dir, "TMP");
+    let first = scrub(screen(&app, 80, 24));
+    // The layer list has every layer with its bytes; the tree its top dirs.
+    for l in &x.layers {
+        assert!(
+            first.contains(&imgaudit::units::human(l.file_bytes)),
+            "{first}"
+        );
+    }
+    assert!(
+        first.contains("▸ usr") && first.contains("▸ app"),
+        "{first}"
+    );
+    insta::assert_snapshot!("tui_start", first);
+    // Expand /usr with Enter: its child appears, indented.
+    app.key(K::Enter);
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("▾ usr") && s.contains("  ▸ local"), "{s}");
+    // Filter: files layer 2 modified (the last layer is selected).
+    app.key(K::Char('2'));
+    let s = scrub(screen(&app, 80, 24));
+    assert!(
+        s.contains("modified by layer 2") && s.contains("▸ app"),
+        "{s}"
+    );
+    assert!(!s.contains("usr"), "{s}");
+    // Layer 1 (Tab, Up), wasted filter: the cache and the old server.
+    app.key(K::Tab);
+    assert_eq!(app.pane, Pane::Layers);
+    app.key(K::Up);
+    app.key(K::Char('5'));
+    let s = scrub(screen(&app, 80, 24));
+    assert!(
+        s.contains("/app/cache/blob") && s.contains("/app/server"),
+        "{s}"
+    );
+    assert!(s.contains("hidden by layer 2"), "{s}");
+    insta::assert_snapshot!("tui_wasted", s);
+    // Removed by layer 2.
+    app.key(K::Down);
+    app.key(K::Char('3'));
+    let s = screen(&app, 80, 24);
+    assert!(
+        s.contains("/app/cache/blob") && !s.contains("/app/server"),
+        "{s}"
+    );
+    // Search: back to all files, "/libcu" shows both CUDA libraries, expanded.
+    app.key(K::Char('3'));
+    app.key(K::Char('/'));
+    for c in "libcu".chars() {
+        app.key(K::Char(c));
+    }
+    app.key(K::Enter);
+    let s = screen(&app, 80, 24);
+    assert!(
+        s.contains("libcublas.so.12") && s.contains("libcudart.so.12"),
+        "{s}"
+    );
+    assert!(!s.contains("app"), "{s}");
+    app.key(K::Char('q'));
+    assert!(app.quit);
+}
+
+#[test]
+fn terminal_explorer_honours_no_color() {
+    let t = tempfile::tempdir().unwrap();
+    let img = fixture(t.path());
+    let x = model(&img);
+    let styled = |color: bool| {
+        let app = imgaudit::explore::tui::App::new(&x, color);
+        let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+        term.draw(|f| app.draw(f)).unwrap();
+        let buf = term.backend().buffer().clone();
+        buf.content()
+            .iter()
+            .filter(|c| {
+                c.fg != ratatui::style::Color::Reset || c.bg != ratatui::style::Color::Reset
+            })
+            .count()
+    };
+    assert!(styled(true) > 0, "colours expected");
+    assert_eq!(styled(false), 0, "NO_COLOR: no colour at all");
+}
+
+#[test]
+fn terminal_explorer_under_tmux() {
+    if !have_tools("terminal_explorer_under_tmux", &["tmux"]) {
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let img = fixture(t.path());
+    let bin = assert_cmd::cargo::cargo_bin("imgaudit");
+    let sock = t.path().join("tmux.sock");
+    let tmux = |args: &[&str]| {
+        let o = Command::new("tmux")
+            .arg("-S")
+            .arg(&sock)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "tmux {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let cmd = format!(
+        "NO_COLOR=1 {} explore -q {img}; echo EXITED $?; sleep 30",
+        bin.display()
+    );
+    tmux(&["new-session", "-d", "-x", "80", "-y", "24", &cmd]);
+    let wait_for = |what: &str| -> String {
+        let start = Instant::now();
+        loop {
+            let s = tmux(&["capture-pane", "-p"]);
+            if s.contains(what) {
+                return s;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "no {what:?} on screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let s = wait_for("Layers");
+    assert!(s.contains("▸ usr"), "{s}");
+    assert!(s.lines().count() <= 24 && s.lines().all(|l| l.chars().count() <= 80));
+    tmux(&["send-keys", "Enter"]);
+    wait_for("▾ usr");
+    tmux(&["send-keys", "/", "l", "i", "b", "c", "u", "b", "Enter"]);
+    wait_for("libcublas.so.12");
+    tmux(&["send-keys", "q"]);
+    wait_for("EXITED 0");
+    let _ = tmux(&["kill-server"]);
+}

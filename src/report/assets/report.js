@@ -318,4 +318,6 @@
   window.imgauditExplorers = list;
   document.body.setAttribute("data-treemap-boxes", String(total));
   document.body.setAttribute("data-treemap-ready", "1");
+  // Milliseconds from navigation start to the explorer drawn (the bench reads it).
+  document.body.setAttribute("data-ready-ms", String(Math.round(performance.now())));
 })();

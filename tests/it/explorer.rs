@@ -616,3 +616,74 @@ fn terminal_explorer_under_tmux() {
     wait_for("EXITED 0");
     let _ = tmux(&["kill-server"]);
 }
+
+#[test]
+fn model_files_carry_the_packages_and_layers_of_the_analysis() {
+    // Unfolded, the model's files must add up to the analysis' figures:
+    // final bytes and files, each package's bytes and file count, and each
+    // layer's wasted bytes as its hidden files.
+    let demo = repo_root().join("testdata/demo/demo-oci.tar");
+    let demo = demo.display().to_string();
+    let a = analyze_json(&demo, &[]);
+    let mut o = imgaudit::AnalyzeOptions::default();
+    o.detail.paths = true;
+    let r = imgaudit::source::ImageRef::parse(&demo).unwrap();
+    let an = imgaudit::analyze(&r, &o, &imgaudit::run::NoProgress).unwrap();
+    let all = imgaudit::explore::Limits {
+        min_share: 0.0,
+        max_children: usize::MAX,
+    };
+    let x = imgaudit::explore::model::build(&an, all).unwrap();
+    let mut per_pkg: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
+    let mut total = 0u64;
+    fn walk(n: &imgaudit::explore::Node, f: &mut dyn FnMut(&imgaudit::explore::Node)) {
+        f(n);
+        for c in &n.children {
+            walk(c, f);
+        }
+    }
+    walk(&x.root, &mut |n| {
+        use imgaudit::explore::Kind;
+        // Only empty entries (symlinks, empty files) fold at share 0.
+        if matches!(n.kind, Kind::Small { .. }) {
+            assert_eq!(n.bytes, 0, "{} folded", n.name);
+        }
+        if let Kind::File {
+            package, category, ..
+        } = n.kind
+        {
+            total += n.bytes;
+            if let (Some(p), Some(_)) = (package, category) {
+                let e = per_pkg.entry(x.packages[p as usize].clone()).or_default();
+                e.0 += n.bytes;
+                e.1 += 1;
+            }
+        }
+    });
+    assert_eq!(total, a["totals"]["final_bytes"].as_u64().unwrap());
+    let pkgs = a["packages"].as_array().unwrap();
+    assert!(!pkgs.is_empty());
+    for p in pkgs {
+        let name = p["name"].as_str().unwrap();
+        assert_eq!(
+            per_pkg.get(name).copied().unwrap_or_default(),
+            (p["bytes"].as_u64().unwrap(), p["files"].as_u64().unwrap()),
+            "package {name}"
+        );
+    }
+    for (l, j) in x.layers.iter().zip(a["layers"].as_array().unwrap()) {
+        let paths = l.paths.as_ref().unwrap();
+        assert_eq!(paths.hidden.bytes, j["wasted_bytes"].as_u64().unwrap());
+        // Every regular file the layer wrote is added or modified.
+        assert_eq!(
+            paths.added.bytes + paths.modified.bytes,
+            j["file_bytes"].as_u64().unwrap(),
+            "layer {}",
+            l.index
+        );
+        assert!(
+            paths.added.count + paths.modified.count
+                <= j["added"].as_u64().unwrap() + j["modified"].as_u64().unwrap()
+        );
+    }
+}

@@ -43,6 +43,17 @@ pub enum Command {
     ///   imgaudit diff old.tar oci:./new --format markdown > comment.md
     #[command(verbatim_doc_comment)]
     Diff(DiffArgs),
+    /// Explore one image full screen in the terminal: layers, the file tree, and what each layer added, modified, removed and wasted.
+    ///
+    /// Keys: Tab switches pane, ↑/↓ move, Enter/Space open a directory,
+    /// 1-5 filter (added, modified, removed, unmodified, wasted) by the
+    /// selected layer, s sorts by size or name, / searches, q quits.
+    /// NO_COLOR turns colours off.
+    ///
+    /// Example:
+    ///   imgaudit explore python:3.12-slim
+    #[command(verbatim_doc_comment)]
+    Explore(ExploreArgs),
     /// Check an image against a size budget (exit 0 pass, 1 a fail-level rule failed, 2 error).
     ///
     /// Examples:
@@ -154,6 +165,15 @@ pub struct AnalyzeArgs {
     /// Deepest directory level listed under "Largest directories".
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub depth: usize,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Args)]
+pub struct ExploreArgs {
+    /// The image to explore (the forms `analyze` accepts).
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
     #[command(flatten)]
     pub common: CommonArgs,
 }

@@ -74,10 +74,11 @@ pub fn analyze(s: AnalyzeSettings) -> anyhow::Result<ExitCode> {
         Err(e) => anyhow::bail!("{e}"),
     };
     let analysis = analyze_one(image, &s.common, None, None)?;
-    let tree = imgaudit::dirtree::build(&analysis, 6, 0.002);
+    let tree = imgaudit::explore::model::build(&analysis, Default::default());
     let mut analysis = analysis;
     // The path list fed the tree; it is not part of the analysis report.
     analysis.paths = None;
+    analysis.changes = None;
     let o = layout(s.output.as_ref(), &s.common);
     emit(s.output.as_ref(), |w| {
         report::render_analysis_with(&analysis, tree.as_ref(), s.format, &o, w)
@@ -142,14 +143,20 @@ fn summary(s: AnalyzeSettings) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// Each side of a diff page unfolds half as far as one image's page.
+const DIFF_SIDE: imgaudit::explore::Limits = imgaudit::explore::Limits {
+    min_share: 2e-5,
+    max_children: 300,
+};
+
 pub fn diff(s: DiffSettings) -> anyhow::Result<ExitCode> {
     let before = analyze_one(&s.before, &s.common, None, Some("before image"))?;
     let after = analyze_one(&s.after, &s.common, None, Some("after image"))?;
     let d = imgaudit::diff::diff(&before, &after, s.top);
     let trees = if s.format == Format::Html {
         (
-            imgaudit::dirtree::build(&before, 5, 0.004),
-            imgaudit::dirtree::build(&after, 5, 0.004),
+            imgaudit::explore::model::build(&before, DIFF_SIDE),
+            imgaudit::explore::model::build(&after, DIFF_SIDE),
         )
     } else {
         (None, None)
@@ -274,5 +281,19 @@ pub fn man() -> anyhow::Result<ExitCode> {
         page.render_version_section(w)?;
         Ok(())
     })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The full-screen terminal explorer over one image.
+pub fn explore(s: super::settings::ExploreSettings) -> anyhow::Result<ExitCode> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        anyhow::bail!("explore needs a terminal (standard input and output); for a file, use analyze --format html");
+    }
+    let a = analyze_one(&s.image, &s.common, None, None)?;
+    let x = imgaudit::explore::model::build(&a, Default::default())
+        .context("no file list to explore")?;
+    drop(a);
+    imgaudit::explore::tui::run(&x).context("terminal")?;
     Ok(ExitCode::SUCCESS)
 }

@@ -19,6 +19,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Analyze(args) => args.into_settings().and_then(commands::analyze),
         Command::Diff(args) => args.into_settings().and_then(commands::diff),
+        Command::Explore(args) => args.into_settings().and_then(commands::explore),
         Command::Check(args) => args.into_settings().and_then(commands::check),
         Command::Cache(args) => commands::cache(args),
         Command::Completions { shell } => commands::completions(shell),

@@ -226,6 +226,25 @@ impl AnalyzeArgs {
     }
 }
 
+/// Validated settings for `explore`.
+pub struct ExploreSettings {
+    pub image: ImageRef,
+    pub common: Common,
+}
+
+impl super::args::ExploreArgs {
+    pub fn into_settings(self) -> anyhow::Result<ExploreSettings> {
+        Ok(ExploreSettings {
+            image: ImageRef::parse(&self.image)?,
+            common: self.common.into_common(Detail {
+                top: 20,
+                depth: 3,
+                paths: true,
+            })?,
+        })
+    }
+}
+
 impl DiffArgs {
     pub fn into_settings(self) -> anyhow::Result<DiffSettings> {
         if let Some(o) = &self.output {

@@ -1,7 +1,7 @@
 //! Stage 5: renderers. Each takes a finished model ([`Analysis`], [`Diff`],
 //! [`CheckReport`], [`Summary`]) and a writer and only formats; nothing here
-//! computes figures (the HTML treemap's directory tree comes from
-//! [`crate::dirtree`]).
+//! computes figures (the HTML explorer's tree comes from
+//! [`crate::explore`]).
 //!
 //! [`sections`] builds every report's tables and notes once, as neutral
 //! data ([`model`]); `table`, `markdown` and `html` only style them.
@@ -22,7 +22,7 @@ pub mod words;
 use crate::analysis::Analysis;
 use crate::budget::CheckReport;
 use crate::diff::Diff;
-use crate::dirtree::DirTree;
+use crate::explore::Explorer;
 use crate::summary::Summary;
 use std::io::{self, Write};
 
@@ -74,7 +74,7 @@ pub fn render(a: &Analysis, format: Format, w: &mut dyn Write) -> io::Result<()>
 /// Render an analysis; `tree` feeds the HTML treemap.
 pub fn render_analysis(
     a: &Analysis,
-    tree: Option<&DirTree>,
+    tree: Option<&Explorer>,
     format: Format,
     w: &mut dyn Write,
 ) -> io::Result<()> {
@@ -84,7 +84,7 @@ pub fn render_analysis(
 /// [`render_analysis`] with layout options.
 pub fn render_analysis_with(
     a: &Analysis,
-    tree: Option<&DirTree>,
+    tree: Option<&Explorer>,
     format: Format,
     o: &RenderOptions,
     w: &mut dyn Write,
@@ -101,7 +101,7 @@ pub fn render_analysis_with(
 pub fn render_diff(
     d: &Diff,
     sides: Option<(&Analysis, &Analysis)>,
-    trees: (Option<&DirTree>, Option<&DirTree>),
+    trees: (Option<&Explorer>, Option<&Explorer>),
     format: Format,
     w: &mut dyn Write,
 ) -> io::Result<()> {
@@ -112,7 +112,7 @@ pub fn render_diff(
 pub fn render_diff_with(
     d: &Diff,
     sides: Option<(&Analysis, &Analysis)>,
-    trees: (Option<&DirTree>, Option<&DirTree>),
+    trees: (Option<&Explorer>, Option<&Explorer>),
     format: Format,
     o: &RenderOptions,
     w: &mut dyn Write,

@@ -128,8 +128,8 @@ fn analyze_html_is_self_contained_and_snapshotted() {
     let img = oci(&t.path().join("img"));
     let page = html(&["analyze", &img], &t.path().join("r.html"));
     assert_self_contained(&page);
-    // The treemap data is the bounded directory tree, not the path list.
-    assert!(page.contains("\"name\":\"usr\""), "tree data missing");
+    // The explorer's data: the tree down to files, in compact arrays.
+    assert!(page.contains("[1,\"gcc-12\",5000,0,"), "tree data missing");
     insta::assert_snapshot!("small_html", scrub(&page, t.path()));
 }
 
@@ -207,6 +207,7 @@ fn diff_html_in_chromium_shows_both_sides() {
     assert_eq!(dom_bytes(&run.dom, "before-final-bytes"), 7840);
     assert_eq!(dom_bytes(&run.dom, "after-final-bytes"), 2490);
     assert_eq!(run.dom.matches("class=\"treemap\"").count(), 2);
+    assert_eq!(run.dom.matches("class=\"explorer\"").count(), 2);
     screenshot(&p, "diff.png");
 }
 

@@ -16,6 +16,7 @@ mod dive_ci;
 mod dive_compat;
 mod dive_matrix;
 mod errors;
+mod explorer;
 mod first_hour;
 mod hostile_archive;
 mod hostile_blobs;

@@ -18,6 +18,7 @@ pub mod digest;
 pub mod dirtree;
 pub mod error;
 pub mod finding;
+pub mod history;
 pub mod layer;
 pub mod report;
 pub mod run;

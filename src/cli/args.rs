@@ -272,7 +272,12 @@ pub struct CheckArgs {
     /// With --history and no --baseline: take the baseline from the latest
     /// record carrying this label, KEY=VALUE (repeatable), instead of the
     /// latest record of the series.
-    #[arg(long, value_name = "KEY=VALUE", requires = "history", conflicts_with = "baseline")]
+    #[arg(
+        long,
+        value_name = "KEY=VALUE",
+        requires = "history",
+        conflicts_with = "baseline"
+    )]
     pub baseline_label: Vec<String>,
     #[command(flatten)]
     pub record: RecordArgs,

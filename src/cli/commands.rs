@@ -185,9 +185,7 @@ pub fn check(s: CheckSettings) -> anyhow::Result<ExitCode> {
     let mut s = s;
     let base = match (&s.baseline, s.record.as_mut()) {
         (Some(b), _) => Some(analyze_one(b, &s.common, None, Some("baseline image"))?),
-        (None, Some(h)) if s.budget.needs_baseline() => {
-            Some(h.baseline(&a, &s.baseline_labels)?)
-        }
+        (None, Some(h)) if s.budget.needs_baseline() => Some(h.baseline(&a, &s.baseline_labels)?),
         _ => None,
     };
     let r = imgaudit::budget::check(&s.budget, &a, base.as_ref())?;

@@ -60,7 +60,11 @@ impl Recorder {
     /// The baseline for `check`: the latest record of `a`'s series (with
     /// `labels`, when given). Without one, the run itself (growth 0), with
     /// a note.
-    pub fn baseline(&mut self, a: &Analysis, labels: &[(String, String)]) -> anyhow::Result<Analysis> {
+    pub fn baseline(
+        &mut self,
+        a: &Analysis,
+        labels: &[(String, String)],
+    ) -> anyhow::Result<Analysis> {
         let series = self.series_of(a);
         let q = Query {
             series: Some(series.clone()),
@@ -123,18 +127,18 @@ fn import(files: Vec<PathBuf>, record: RecordArgs) -> anyhow::Result<ExitCode> {
     if record.history.as_deref().is_none_or(str::is_empty) {
         bail!("history import needs --history DB (or IMGAUDIT_HISTORY)");
     }
+    let mut rec = record.into_recorder()?.expect("--history was checked");
     // Every file is read and checked before the first record is written.
     let mut records = Vec::new();
     for f in &files {
         let what = f.display().to_string();
         let text = std::fs::read_to_string(f).with_context(|| format!("cannot read {what}"))?;
-        let mut r = Record::from_json(&text, &what, record.series.as_deref(), BTreeMap::new())?;
+        let mut r = Record::from_json(&text, &what, rec.series.as_deref(), BTreeMap::new())?;
         if let Ok(t) = std::fs::metadata(f).and_then(|m| m.modified()) {
             r.recorded_at = history::rfc3339(t);
         }
         records.push(r);
     }
-    let mut rec = record.into_recorder()?.expect("--history was checked");
     for (f, mut r) in files.iter().zip(records) {
         r.labels = rec.labels.clone();
         let id = rec

@@ -29,7 +29,10 @@ pub fn ci_labels(env: impl Fn(&str) -> Option<String>) -> BTreeMap<String, Strin
     if get("GITHUB_ACTIONS").as_deref() == Some("true") {
         put("ci", Some("github-actions".into()));
         put("commit", get("GITHUB_SHA"));
-        put("branch", get("GITHUB_HEAD_REF").or_else(|| get("GITHUB_REF_NAME")));
+        put(
+            "branch",
+            get("GITHUB_HEAD_REF").or_else(|| get("GITHUB_REF_NAME")),
+        );
         put(
             "pull_request",
             get("GITHUB_REF").and_then(|r| {
@@ -43,7 +46,10 @@ pub fn ci_labels(env: impl Fn(&str) -> Option<String>) -> BTreeMap<String, Strin
             get("GITHUB_REPOSITORY"),
             get("GITHUB_RUN_ID"),
         ) {
-            put("run_url", Some(format!("{server}/{repo}/actions/runs/{run}")));
+            put(
+                "run_url",
+                Some(format!("{server}/{repo}/actions/runs/{run}")),
+            );
         }
     } else if get("GITLAB_CI").as_deref() == Some("true") {
         put("ci", Some("gitlab-ci".into()));
@@ -53,7 +59,10 @@ pub fn ci_labels(env: impl Fn(&str) -> Option<String>) -> BTreeMap<String, Strin
             get("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME").or_else(|| get("CI_COMMIT_BRANCH")),
         );
         put("pull_request", get("CI_MERGE_REQUEST_IID"));
-        put("run_url", get("CI_PIPELINE_URL").or_else(|| get("CI_JOB_URL")));
+        put(
+            "run_url",
+            get("CI_PIPELINE_URL").or_else(|| get("CI_JOB_URL")),
+        );
     } else if get("BUILDKITE").as_deref() == Some("true") {
         put("ci", Some("buildkite".into()));
         put("commit", get("BUILDKITE_COMMIT"));
@@ -118,7 +127,11 @@ mod tests {
             ("CI_PIPELINE_URL", "https://gitlab.example/p/1"),
         ]));
         assert_eq!(
-            (l["ci"].as_str(), l["branch"].as_str(), l.get("pull_request")),
+            (
+                l["ci"].as_str(),
+                l["branch"].as_str(),
+                l.get("pull_request")
+            ),
             ("gitlab-ci", "main", None)
         );
         let l = ci_labels(env(&[

@@ -283,10 +283,7 @@ pub fn series_of(reference: &str, source: Option<&str>) -> String {
             return file_name(path);
         }
     }
-    let local = matches!(
-        source,
-        Some("docker-archive" | "oci" | "oci-archive")
-    );
+    let local = matches!(source, Some("docker-archive" | "oci" | "oci-archive"));
     if local || std::path::Path::new(reference).exists() {
         return file_name(reference);
     }
@@ -307,12 +304,21 @@ mod tests {
 
     #[test]
     fn series_names() {
-        assert_eq!(series_of("docker://reg:5000/org/app:1.2", None), "reg:5000/org/app");
+        assert_eq!(
+            series_of("docker://reg:5000/org/app:1.2", None),
+            "reg:5000/org/app"
+        );
         assert_eq!(series_of("app@sha256:abcd", Some("registry")), "app");
         assert_eq!(series_of("localhost:5000/app", None), "localhost:5000/app");
         assert_eq!(series_of("docker-daemon:app:pr-3", None), "app");
-        assert_eq!(series_of("docker-archive:/x/y/img.tar:app", None), "img.tar");
+        assert_eq!(
+            series_of("docker-archive:/x/y/img.tar:app", None),
+            "img.tar"
+        );
         assert_eq!(series_of("oci:./layout/", None), "layout");
-        assert_eq!(series_of("/no/such/build.tar", Some("docker-archive")), "build.tar");
+        assert_eq!(
+            series_of("/no/such/build.tar", Some("docker-archive")),
+            "build.tar"
+        );
     }
 }

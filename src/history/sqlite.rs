@@ -172,10 +172,14 @@ impl SqliteStore {
                 .query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
             {
                 Ok(_) => return Ok(()),
-                Err(e) if matches!(
-                    e.sqlite_error_code(),
-                    Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-                ) => {
+                Err(e)
+                    if matches!(
+                        e.sqlite_error_code(),
+                        Some(
+                            rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                        )
+                    ) =>
+                {
                     last = Some(e);
                     std::thread::sleep(Duration::from_millis(20));
                 }
@@ -282,7 +286,9 @@ impl Store for SqliteStore {
             )
             .map_err(|e| db_err(&what, e))?;
         {
-            let mut st = tx.prepare(sql::INSERT_LABEL).map_err(|e| db_err(&what, e))?;
+            let mut st = tx
+                .prepare(sql::INSERT_LABEL)
+                .map_err(|e| db_err(&what, e))?;
             for (k, v) in &r.labels {
                 st.execute(params![id, k, v])
                     .map_err(|e| db_err(&what, e))?;

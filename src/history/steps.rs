@@ -175,12 +175,7 @@ pub fn analyse(mut records: Vec<Record>) -> History {
     let mut creeps = Vec::new();
     for (series, idx) in &by_series {
         let finals: Vec<u64> = idx.iter().map(|&i| records[i].totals.final_bytes).collect();
-        let noise = median(
-            finals
-                .windows(2)
-                .map(|w| w[1].abs_diff(w[0]))
-                .collect(),
-        );
+        let noise = median(finals.windows(2).map(|w| w[1].abs_diff(w[0])).collect());
         let mut notable = vec![false; idx.len()];
         for k in 1..idx.len() {
             let (a, b) = (&records[idx[k - 1]], &records[idx[k]]);
@@ -192,7 +187,8 @@ pub fn analyse(mut records: Vec<Record>) -> History {
                 from: a.id,
                 to: b.id,
                 final_bytes_delta: d,
-                compressed_bytes_delta: match (a.totals.compressed_bytes, b.totals.compressed_bytes) {
+                compressed_bytes_delta: match (a.totals.compressed_bytes, b.totals.compressed_bytes)
+                {
                     (Some(x), Some(y)) => Some(signed(x, y)),
                     _ => None,
                 },
@@ -211,7 +207,9 @@ pub fn analyse(mut records: Vec<Record>) -> History {
                 continue;
             }
             let growth = finals[k] - finals[base];
-            let growing = (base + 1..=k).filter(|&j| finals[j] > finals[j - 1]).count();
+            let growing = (base + 1..=k)
+                .filter(|&j| finals[j] > finals[j - 1])
+                .count();
             if growing >= CREEP_STEPS && growth > threshold(noise, finals[base]) {
                 let began = (base + 1..=k)
                     .find(|&j| finals[j] > finals[j - 1])

@@ -346,7 +346,13 @@ const CHART_BUILDS: usize = 30;
 /// Text safe inside a Mermaid quoted string.
 fn mermaid_text(s: &str) -> String {
     s.chars()
-        .map(|c| if c == '"' || c == '`' || c.is_control() { '\'' } else { c })
+        .map(|c| {
+            if c == '"' || c == '`' || c.is_control() {
+                '\''
+            } else {
+                c
+            }
+        })
         .collect()
 }
 

@@ -410,8 +410,11 @@ pub fn render_history(
     }
     table(w, &s.records, o)?;
     if s.steps.is_empty() {
-        writeln!(w, "
-No step beyond the normal noise.")?;
+        writeln!(
+            w,
+            "
+No step beyond the normal noise."
+        )?;
     }
     table(w, &s.steps, o)?;
     notes(w, &s.creeps)

@@ -14,6 +14,7 @@ mod dive_ci;
 mod dive_compat;
 mod errors;
 mod first_hour;
+mod history;
 mod hostile_archive;
 mod hostile_blobs;
 mod hostile_changesets;

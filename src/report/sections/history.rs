@@ -51,7 +51,11 @@ fn label_text(r: &Record) -> String {
         .iter()
         .filter_map(|k| {
             r.labels.get(*k).map(|v| {
-                let v = if *k == "commit" && v.len() > 12 { &v[..12] } else { v };
+                let v = if *k == "commit" && v.len() > 12 {
+                    &v[..12]
+                } else {
+                    v
+                };
                 format!("{k}={v}")
             })
         })
@@ -67,7 +71,10 @@ pub fn history(h: &History) -> HistorySections {
         let last = recs[recs.len() - 1];
         let mut line = vec![
             Span::Name(name.to_string()),
-            Span::text(format!(": {} final", crate::units::human(last.totals.final_bytes))),
+            Span::text(format!(
+                ": {} final",
+                crate::units::human(last.totals.final_bytes)
+            )),
         ];
         match recs.len().checked_sub(2).map(|i| recs[i]) {
             Some(prev) => {
@@ -83,7 +90,10 @@ pub fn history(h: &History) -> HistorySections {
                     prev.id, last.id
                 )));
             }
-            None => line.push(Span::text(format!(" (record {}, the first of its series)", last.id))),
+            None => line.push(Span::text(format!(
+                " (record {}, the first of its series)",
+                last.id
+            ))),
         }
         headlines.push(line);
     }
@@ -142,7 +152,10 @@ pub fn history(h: &History) -> HistorySections {
         steps.row(vec![
             Cell::Name(s.series.clone()),
             Cell::text(format!("{} → {}", s.from, s.to)),
-            Cell::Delta(signed(s.final_bytes_delta), s.final_bytes_delta.signum() as i8),
+            Cell::Delta(
+                signed(s.final_bytes_delta),
+                s.final_bytes_delta.signum() as i8,
+            ),
             Cell::text(pct(s.final_bytes_delta, before)),
             Cell::text(format!("±{}", crate::units::human(s.threshold_bytes))),
             Cell::Name(moved(s, 3)),

@@ -1,0 +1,428 @@
+//! The size history (issue 15): recording from `analyze`/`check`, parallel
+//! writers, files that are not a history (left untouched), `history import`,
+//! steps and creeps, the Markdown chart, and `check`'s baseline from the
+//! history compared with the same check against the baseline image.
+
+use crate::common::{gzip_layout, imgaudit};
+use crate::layout::{tar, E};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// A one-layer layout whose only file has `n` bytes (plus a fixed second
+/// layer, so layer changes are visible).
+fn image(n: usize) -> tempfile::TempDir {
+    gzip_layout(&[
+        tar(&[E::Dir("app"), E::File("app/data.bin", n)]),
+        tar(&[E::File("etc/conf", 1000)]),
+    ])
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn history_json(db: &Path, extra: &[&str]) -> Value {
+    let out = imgaudit()
+        .args(["history", "--history", s(db), "--format", "json"])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn analyze_to(image: &Path, json: &Path) {
+    let out = imgaudit()
+        .args([
+            "analyze",
+            s(image),
+            "--format",
+            "json",
+            "-q",
+            "--output",
+            s(json),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn final_bytes(json: &Path) -> i64 {
+    let v: Value = serde_json::from_slice(&std::fs::read(json).unwrap()).unwrap();
+    v["totals"]["final_bytes"].as_i64().unwrap()
+}
+
+/// Saved `analyze --format json` of images with these data sizes.
+fn saved(dir: &Path, sizes: &[usize]) -> Vec<PathBuf> {
+    sizes
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| {
+            let img = image(n);
+            let out = dir.join(format!("build-{i:02}.json"));
+            analyze_to(img.path(), &out);
+            out
+        })
+        .collect()
+}
+
+#[test]
+fn parallel_writers_lose_no_record() {
+    let t = tempfile::tempdir().unwrap();
+    let db = t.path().join("sizes.db");
+    let img = image(50_000);
+    let bin = assert_cmd::cargo::cargo_bin("imgaudit");
+    // Eight processes create and write the same new history at once.
+    let jobs = 8;
+    let children: Vec<_> = (0..jobs)
+        .map(|i| {
+            std::process::Command::new(&bin)
+                .args(["analyze", s(img.path()), "-q", "--format", "json"])
+                .args(["--history", s(&db), "--series", "app"])
+                .args(["--label", &format!("job={i}")])
+                .env("IMGAUDIT_NO_CACHE", "1")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let h = history_json(&db, &[]);
+    let records = h["records"].as_array().unwrap();
+    assert_eq!(records.len(), jobs);
+    let mut seen: Vec<String> = records
+        .iter()
+        .map(|r| r["labels"]["job"].as_str().unwrap().to_string())
+        .collect();
+    seen.sort();
+    let want: Vec<String> = (0..jobs).map(|i| i.to_string()).collect();
+    assert_eq!(seen, want);
+    assert_eq!(h["steps"].as_array().unwrap().len(), jobs - 1);
+    // Label filter and --last read the same store.
+    let one = history_json(&db, &["--label", "job=3"]);
+    assert_eq!(one["records"].as_array().unwrap().len(), 1);
+    let last = history_json(&db, &["--last", "2"]);
+    let ids: Vec<i64> = last["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
+    let all: Vec<i64> = records.iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, all[all.len() - 2..]);
+}
+
+fn sha(p: &Path) -> String {
+    crate::layout::sha(&std::fs::read(p).unwrap())
+}
+
+#[test]
+fn files_that_are_not_a_history_are_refused_and_left_alone() {
+    let t = tempfile::tempdir().unwrap();
+    let img = image(10_000);
+    // A real history, then damaged copies of it.
+    let good = t.path().join("good.db");
+    imgaudit()
+        .args(["analyze", s(img.path()), "-q", "--history", s(&good)])
+        .assert()
+        .success();
+    let bytes = std::fs::read(&good).unwrap();
+    assert!(bytes.len() >= 4096 * 2, "{}", bytes.len());
+    let saved_json = t.path().join("saved.json");
+    analyze_to(img.path(), &saved_json);
+    let mut damaged = bytes.clone();
+    for b in &mut damaged[100..bytes.len()] {
+        *b = 0xa5;
+    }
+    let other = t.path().join("other.db");
+    {
+        let c = rusqlite::Connection::open(&other).unwrap();
+        c.execute_batch("CREATE TABLE notes (x TEXT); INSERT INTO notes VALUES ('keep me');")
+            .unwrap();
+    }
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "notes.txt",
+            b"shopping list\n".to_vec(),
+            "not an imgaudit history",
+        ),
+        (
+            "report.json",
+            b"{\"records\": []}".to_vec(),
+            "not an imgaudit history",
+        ),
+        ("damaged.db", damaged, "damaged imgaudit history"),
+        (
+            "truncated.db",
+            bytes[..10].to_vec(),
+            "not an imgaudit history",
+        ),
+        (
+            "other.db",
+            std::fs::read(&other).unwrap(),
+            "not an imgaudit history",
+        ),
+    ];
+    for (name, content, want) in cases {
+        let p = t.path().join(name);
+        std::fs::write(&p, &content).unwrap();
+        let before = sha(&p);
+        for args in [
+            vec!["analyze", s(img.path()), "-q", "--history", s(&p)],
+            vec!["history", "--history", s(&p)],
+            vec!["history", "import", "--history", s(&p), s(&saved_json)],
+        ] {
+            let out = imgaudit().args(&args).output().unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{name} {args:?}: {err}");
+            assert!(
+                err.contains(name) && err.contains(want),
+                "{name} {args:?}: {err}"
+            );
+            assert!(!err.contains("panicked"), "{err}");
+            assert_eq!(sha(&p), before, "{name} was modified by {args:?}");
+        }
+    }
+    // A history written by a newer imgaudit is refused, not migrated down.
+    {
+        let c = rusqlite::Connection::open(&good).unwrap();
+        c.execute(
+            "UPDATE imgaudit_meta SET value = '99' WHERE key = 'schema_version'",
+            [],
+        )
+        .unwrap();
+    }
+    let out = imgaudit()
+        .args(["analyze", s(img.path()), "-q", "--history", s(&good)])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("newer imgaudit"), "{err}");
+    // Reading a history that does not exist does not create one.
+    let missing = t.path().join("missing.db");
+    let out = imgaudit()
+        .args(["history", "--history", s(&missing)])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!missing.exists());
+}
+
+#[test]
+fn import_finds_the_jump_and_names_what_moved() {
+    let t = tempfile::tempdir().unwrap();
+    let db = t.path().join("h.db");
+    let sizes = [
+        400_000, 401_000, 400_500, 401_200, 900_000, 900_400, 900_100,
+    ];
+    let files = saved(t.path(), &sizes);
+    imgaudit()
+        .args(["history", "import", "--history", s(&db), "--series", "app"])
+        .args(files.iter().map(|f| s(f)))
+        .assert()
+        .success();
+    let h = history_json(&db, &["--series", "app"]);
+    let records = h["records"].as_array().unwrap();
+    assert_eq!(records.len(), sizes.len());
+    let steps = h["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), sizes.len() - 1);
+    for (i, st) in steps.iter().enumerate() {
+        assert_eq!(st["from"], records[i]["id"]);
+        assert_eq!(st["to"], records[i + 1]["id"]);
+        assert_eq!(
+            st["final_bytes_delta"].as_i64().unwrap(),
+            final_bytes(&files[i + 1]) - final_bytes(&files[i])
+        );
+    }
+    let notable: Vec<&Value> = steps.iter().filter(|s| s["notable"] == true).collect();
+    assert_eq!(notable.len(), 1, "{notable:?}");
+    let jump = notable[0];
+    assert_eq!(jump["to"], records[4]["id"]);
+    // The layer that moved is listed, by what the saved analyses say.
+    let layer_bytes = |f: &Path| -> i64 {
+        let v: Value = serde_json::from_slice(&std::fs::read(f).unwrap()).unwrap();
+        v["layers"][0]["file_bytes"].as_i64().unwrap()
+    };
+    let layer = jump["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "layer")
+        .unwrap();
+    assert_eq!(layer["name"], "layer 0");
+    assert_eq!(
+        layer["delta_bytes"].as_i64().unwrap(),
+        layer_bytes(&files[4]) - layer_bytes(&files[3])
+    );
+    assert!(h["creeps"].as_array().unwrap().is_empty());
+    // The table and the Markdown name the same step.
+    let md = imgaudit()
+        .args(["history", "--history", s(&db), "--format", "markdown"])
+        .output()
+        .unwrap();
+    let md = String::from_utf8(md.stdout).unwrap();
+    assert!(md.contains("```mermaid\nxychart-beta"), "{md}");
+    let line = md
+        .lines()
+        .find(|l| l.trim_start().starts_with("line ["))
+        .unwrap();
+    assert_eq!(line.matches(',').count(), sizes.len() - 1, "{line}");
+    assert!(
+        md.contains(&format!("{} → {}", records[3]["id"], records[4]["id"])),
+        "{md}"
+    );
+}
+
+#[test]
+fn a_slow_creep_is_reported_with_the_build_where_it_began() {
+    let t = tempfile::tempdir().unwrap();
+    let db = t.path().join("h.db");
+    // Flat, then growing by 0.3 % per build: no step is notable.
+    let mut sizes = vec![1_000_000; 4];
+    for i in 1..=8 {
+        sizes.push(1_000_000 + i * 3_000);
+    }
+    let files = saved(t.path(), &sizes);
+    imgaudit()
+        .args(["history", "import", "--history", s(&db), "--series", "app"])
+        .args(files.iter().map(|f| s(f)))
+        .assert()
+        .success();
+    let h = history_json(&db, &[]);
+    let records = h["records"].as_array().unwrap();
+    assert!(h["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["notable"] == false));
+    let creeps = h["creeps"].as_array().unwrap();
+    assert_eq!(creeps.len(), 1, "{creeps:?}");
+    assert_eq!(creeps[0]["began"], records[4]["id"]);
+    assert_eq!(creeps[0]["to"], records[sizes.len() - 1]["id"]);
+    assert_eq!(
+        creeps[0]["final_bytes_delta"].as_i64().unwrap(),
+        final_bytes(&files[sizes.len() - 1]) - final_bytes(&files[3])
+    );
+    let table = imgaudit()
+        .args(["history", "--history", s(&db)])
+        .output()
+        .unwrap();
+    let table = String::from_utf8(table.stdout).unwrap();
+    assert!(
+        table.contains("Slow creep") && table.contains("small growing steps"),
+        "{table}"
+    );
+}
+
+#[test]
+fn check_takes_its_baseline_from_the_history_like_from_the_image() {
+    let t = tempfile::tempdir().unwrap();
+    let db = t.path().join("h.db");
+    let (main, pr) = (image(300_000), image(420_000));
+    imgaudit()
+        .args(["analyze", s(main.path()), "-q", "--history", s(&db)])
+        .args(["--series", "app", "--label", "branch=main"])
+        .assert()
+        .success();
+    // A later record of the series on another branch.
+    imgaudit()
+        .args(["analyze", s(pr.path()), "-q", "--history", s(&db)])
+        .args(["--series", "app", "--label", "branch=feature"])
+        .assert()
+        .success();
+    let budget = t.path().join("b.toml");
+    std::fs::write(&budget, "max_growth_bytes = \"50 kB\"\n").unwrap();
+    let check = |extra: &[&str]| -> (Option<i32>, Value) {
+        let out = imgaudit()
+            .args([
+                "check",
+                s(pr.path()),
+                "--budget",
+                s(&budget),
+                "--format",
+                "json",
+                "-q",
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+        (out.status.code(), v)
+    };
+    let growth = |v: &Value| {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"] == "max_growth_bytes")
+            .unwrap_or_else(|| panic!("{v}"))["measured"]
+            .clone()
+    };
+    let (code_image, by_image) = check(&["--baseline", s(main.path())]);
+    let (code_hist, by_hist) = check(&[
+        "--history",
+        s(&db),
+        "--series",
+        "app",
+        "--baseline-label",
+        "branch=main",
+    ]);
+    assert_eq!(code_image, Some(1));
+    assert_eq!(code_hist, code_image);
+    assert_eq!(growth(&by_hist), growth(&by_image));
+    // Without --baseline-label: the latest record of the series (the same
+    // image), so no growth; and check recorded its own run.
+    let (code, latest) = check(&["--history", s(&db), "--series", "app"]);
+    assert_eq!(code, Some(0), "{latest}");
+    assert_eq!(
+        history_json(&db, &[])
+            .get("records")
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+}
+
+#[test]
+fn ci_labels_are_recorded() {
+    let t = tempfile::tempdir().unwrap();
+    let db = t.path().join("h.db");
+    let img = image(1000);
+    imgaudit()
+        .args(["analyze", s(img.path()), "-q", "--label", "team=web"])
+        .env("IMGAUDIT_HISTORY", s(&db))
+        .env("GITLAB_CI", "true")
+        .env("CI_COMMIT_SHA", "0123456789abcdef")
+        .env("CI_COMMIT_BRANCH", "main")
+        .env("CI_PIPELINE_URL", "https://gitlab.example/p/-/pipelines/7")
+        .env_remove("GITHUB_ACTIONS")
+        .assert()
+        .success();
+    let h = history_json(&db, &[]);
+    let l = &h["records"][0]["labels"];
+    assert_eq!(l["ci"], "gitlab-ci");
+    assert_eq!(l["commit"], "0123456789abcdef");
+    assert_eq!(l["branch"], "main");
+    assert_eq!(l["run_url"], "https://gitlab.example/p/-/pipelines/7");
+    assert_eq!(l["team"], "web");
+}

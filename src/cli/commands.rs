@@ -188,7 +188,11 @@ pub fn check(s: CheckSettings) -> anyhow::Result<ExitCode> {
         (None, Some(h)) if s.budget.needs_baseline() => Some(h.baseline(&a, &s.baseline_labels)?),
         _ => None,
     };
-    let r = imgaudit::budget::check(&s.budget, &a, base.as_ref())?;
+    let window = match (s.budget.growth_window_builds, s.record.as_mut()) {
+        (Some(builds), Some(h)) => Some(h.window(&a, builds, &s.baseline_labels)?),
+        _ => None,
+    };
+    let r = imgaudit::budget::check_with_window(&s.budget, &a, base.as_ref(), window.as_ref())?;
     if let Some(h) = s.record.as_mut() {
         h.record(&a)?;
     }

@@ -95,6 +95,72 @@ impl Recorder {
         }
     }
 
+    /// The growth window for `growth_window.max_percent`: the series' last
+    /// `builds` records (with `labels`, when given) before this run.
+    pub fn window(
+        &mut self,
+        a: &Analysis,
+        builds: usize,
+        labels: &[(String, String)],
+    ) -> anyhow::Result<imgaudit::budget::Window> {
+        use imgaudit::budget::{Contributor, ContributorKind};
+        let series = self.series_of(a);
+        let q = Query {
+            series: Some(series.clone()),
+            labels: labels.to_vec(),
+            last: Some(builds),
+        };
+        let mut records = self.store.records(&q)?;
+        let Some(first) = records.first() else {
+            eprintln!(
+                "imgaudit: note: no record of series {series} in the history yet: growth_window compares this build with itself"
+            );
+            return Ok(imgaudit::budget::Window {
+                builds: 0,
+                base_final_bytes: a.totals.final_bytes,
+                contributors: Vec::new(),
+            });
+        };
+        let base_final_bytes = first.totals.final_bytes;
+        let n = records.len();
+        let mut now = Record::of(a, Some(&series), self.labels.clone());
+        now.id = i64::MAX;
+        records.push(now);
+        let names: std::collections::HashMap<i64, String> = records
+            .iter()
+            .map(|r| {
+                let commit = r
+                    .labels
+                    .get("commit")
+                    .map(|c| format!(", commit {}", &c[..c.len().min(12)]))
+                    .unwrap_or_default();
+                let name = if r.id == i64::MAX {
+                    format!("this build ({}{commit})", r.image.reference)
+                } else {
+                    format!("record {} ({}{commit})", r.id, r.image.reference)
+                };
+                (r.id, name)
+            })
+            .collect();
+        let h = history::analyse(records);
+        let mut grew: Vec<_> = h.steps.iter().filter(|s| s.final_bytes_delta > 0).collect();
+        grew.sort_by(|x, y| y.final_bytes_delta.cmp(&x.final_bytes_delta));
+        Ok(imgaudit::budget::Window {
+            builds: n,
+            base_final_bytes,
+            contributors: grew
+                .into_iter()
+                .take(10)
+                .map(|s| Contributor {
+                    name: names[&s.to].clone(),
+                    bytes: Some(s.final_bytes_delta as u64),
+                    layer: None,
+                    kind: ContributorKind::Item,
+                })
+                .collect(),
+        })
+    }
+
     /// The series `a` is recorded under.
     pub fn series_of(&self, a: &Analysis) -> String {
         match &self.series {

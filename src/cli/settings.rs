@@ -268,6 +268,12 @@ impl CheckArgs {
                 file.display()
             );
         }
+        if budget.needs_window() && record.is_none() {
+            bail!(
+                "{}: growth_window needs the size history: --history DB",
+                file.display()
+            );
+        }
         let image = ImageRef::parse(&self.image)?;
         let baseline = self.baseline.as_deref().map(ImageRef::parse).transpose()?;
         Ok(CheckSettings {

@@ -426,3 +426,77 @@ fn ci_labels_are_recorded() {
     assert_eq!(l["run_url"], "https://gitlab.example/p/-/pipelines/7");
     assert_eq!(l["team"], "web");
 }
+
+#[test]
+fn growth_window_catches_a_creep_that_per_build_limits_let_through() {
+    let t = tempfile::tempdir().unwrap();
+    let db = t.path().join("h.db");
+    let sizes: Vec<usize> = (0..7).map(|i| 500_000 + i * 2_000).collect();
+    let files = saved(t.path(), &sizes[..6]);
+    imgaudit()
+        .args(["history", "import", "--history", s(&db), "--series", "app"])
+        .args(files.iter().map(|f| s(f)))
+        .assert()
+        .success();
+    let now = image(sizes[6]);
+    let now_json = t.path().join("now.json");
+    analyze_to(now.path(), &now_json);
+    let budget = t.path().join("b.toml");
+    // Each build grows 0.4 %: a 1 % per-build limit passes, the window fails.
+    std::fs::write(
+        &budget,
+        "max_growth_percent = 1\n[growth_window]\nbuilds = 5\nmax_percent = 1.5\n",
+    )
+    .unwrap();
+    let out = imgaudit()
+        .args([
+            "check",
+            s(now.path()),
+            "--budget",
+            s(&budget),
+            "--format",
+            "json",
+            "-q",
+        ])
+        .args(["--history", s(&db), "--series", "app"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(out.status.code(), Some(1), "{v}");
+    let find = |code: &str| {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["code"] == code)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(find("B012")["status"], "pass");
+    let w = find("B013");
+    assert_eq!(w["status"], "fail", "{w}");
+    // The oldest of the last 5 records is the second file imported.
+    let (base, cur) = (final_bytes(&files[1]) as f64, final_bytes(&now_json) as f64);
+    let want = (cur - base) * 100.0 / base;
+    let got = w["measured"].as_f64().unwrap();
+    assert!((got - want).abs() < 1e-9, "{got} vs {want}");
+    let contributors = w["contributors"].as_array().unwrap();
+    // The builds of the window that grew, whose growth adds up to it.
+    let sum: f64 = contributors
+        .iter()
+        .map(|c| c["bytes"].as_f64().unwrap())
+        .sum();
+    assert_eq!(sum, cur - base, "{contributors:?}");
+    assert!(contributors
+        .iter()
+        .any(|c| c["name"].as_str().unwrap().starts_with("this build")));
+    // Without a history the rule is refused before any image is read.
+    let out = imgaudit()
+        .args(["check", s(now.path()), "--budget", s(&budget), "-q"])
+        .env_remove("IMGAUDIT_HISTORY")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("growth_window needs"));
+}

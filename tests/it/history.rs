@@ -492,6 +492,7 @@ fn growth_window_catches_a_creep_that_per_build_limits_let_through() {
         .iter()
         .any(|c| c["name"].as_str().unwrap().starts_with("this build")));
     // Without a history the rule is refused before any image is read.
+    std::fs::write(&budget, "[growth_window]\nbuilds = 5\nmax_percent = 1.5\n").unwrap();
     let out = imgaudit()
         .args(["check", s(now.path()), "--budget", s(&budget), "-q"])
         .env_remove("IMGAUDIT_HISTORY")

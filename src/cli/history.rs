@@ -144,7 +144,7 @@ impl Recorder {
             .collect();
         let h = history::analyse(records);
         let mut grew: Vec<_> = h.steps.iter().filter(|s| s.final_bytes_delta > 0).collect();
-        grew.sort_by(|x, y| y.final_bytes_delta.cmp(&x.final_bytes_delta));
+        grew.sort_by_key(|s| std::cmp::Reverse(s.final_bytes_delta));
         Ok(imgaudit::budget::Window {
             builds: n,
             base_final_bytes,
@@ -190,7 +190,7 @@ pub fn run(args: HistoryArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn import(files: Vec<PathBuf>, record: RecordArgs) -> anyhow::Result<ExitCode> {
-    if record.history.as_deref().is_none_or(str::is_empty) {
+    if record.history.as_deref().map_or(true, str::is_empty) {
         bail!("history import needs --history DB (or IMGAUDIT_HISTORY)");
     }
     let mut rec = record.into_recorder()?.expect("--history was checked");

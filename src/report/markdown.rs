@@ -321,25 +321,6 @@ pub fn render_summary(s: &Summary, w: &mut dyn Write) -> io::Result<()> {
     d.finish(w)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn truncates_whole_sections_with_a_note() {
-        let mut d = Doc::new();
-        for i in 0..100 {
-            d.push(format!("section {i} {}", "x".repeat(1000)));
-        }
-        let mut out = Vec::new();
-        d.finish(&mut out).unwrap();
-        let s = String::from_utf8(out).unwrap();
-        assert!(s.chars().count() < MAX_CHARS, "{}", s.len());
-        assert!(s.contains("Truncated"));
-        assert!(s.contains("section 0 ") && !s.contains("section 99 "));
-    }
-}
-
 /// Builds per series in the Mermaid chart.
 const CHART_BUILDS: usize = 30;
 
@@ -401,4 +382,23 @@ pub fn render_history(h: &crate::history::History, w: &mut dyn Write) -> io::Res
     doc.table(&s.steps);
     doc.notes(&s.creeps);
     doc.finish(w)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncates_whole_sections_with_a_note() {
+        let mut d = Doc::new();
+        for i in 0..100 {
+            d.push(format!("section {i} {}", "x".repeat(1000)));
+        }
+        let mut out = Vec::new();
+        d.finish(&mut out).unwrap();
+        let s = String::from_utf8(out).unwrap();
+        assert!(s.chars().count() < MAX_CHARS, "{}", s.len());
+        assert!(s.contains("Truncated"));
+        assert!(s.contains("section 0 ") && !s.contains("section 99 "));
+    }
 }

@@ -501,3 +501,137 @@ fn growth_window_catches_a_creep_that_per_build_limits_let_through() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("growth_window needs"));
 }
+
+/// `chromium --headless --dump-dom` on a page: (DOM, stderr).
+fn chromium(page: &Path, extra: &[&str]) -> (String, String) {
+    let profile = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--window-size=1100,1400",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(extra)
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("run chromium");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The value of attribute `name` in the first element after `from` in `dom`.
+fn attr_after<'a>(dom: &'a str, from: &str, name: &str) -> &'a str {
+    let at = dom
+        .find(from)
+        .unwrap_or_else(|| panic!("no {from} in the DOM"));
+    let rest = &dom[at..];
+    let k = format!("{name}=\"");
+    let v = rest
+        .find(&k)
+        .unwrap_or_else(|| panic!("no {name} after {from}"))
+        + k.len();
+    &rest[v..v + rest[v..].find('"').unwrap()]
+}
+
+#[test]
+fn history_html_in_chromium_marks_the_steps_and_the_creep() {
+    if !crate::common::have_tools("history_html_in_chromium", &["chromium"]) {
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let db = t.path().join("h.db");
+    let jump = saved(t.path(), &[300_000, 300_500, 301_000, 700_000, 700_400]);
+    let creep_dir = t.path().join("creep");
+    std::fs::create_dir(&creep_dir).unwrap();
+    let mut sizes = vec![600_000; 3];
+    sizes.extend((1..=6).map(|i| 600_000 + i * 2_000));
+    let creep = saved(&creep_dir, &sizes);
+    for (series, files) in [("app", &jump), ("svc", &creep)] {
+        imgaudit()
+            .args(["history", "import", "--history", s(&db), "--series", series])
+            .args(files.iter().map(|f| s(f)))
+            .assert()
+            .success();
+    }
+    let h = history_json(&db, &[]);
+    let page = t.path().join("history.html");
+    imgaudit()
+        .args([
+            "history",
+            "--history",
+            s(&db),
+            "--format",
+            "html",
+            "--output",
+            s(&page),
+        ])
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&page).unwrap();
+    for needle in ["http:", "https:", " src=", "@import", "url(", "<script"] {
+        assert!(!text.contains(needle), "page contains {needle:?}");
+    }
+    let (dom, stderr) = chromium(&page, &["--dump-dom"]);
+    let console: Vec<&str> = stderr.lines().filter(|l| l.contains(":CONSOLE")).collect();
+    assert!(console.is_empty(), "{console:?}");
+    let notable: Vec<&Value> = h["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["notable"] == true)
+        .collect();
+    assert_eq!(notable.len(), 1);
+    assert_eq!(attr_after(&dom, "<body", "data-notable"), "1");
+    assert_eq!(dom.matches("class=\"step-mark\"").count(), 1);
+    // The mark sits on the step the JSON names, and its hover text says what moved.
+    let step = &dom[dom.find("class=\"step\"").unwrap()..];
+    assert_eq!(
+        attr_after(step, "class=\"step\"", "data-to"),
+        notable[0]["to"].to_string()
+    );
+    let title = &step[step.find("<title>").unwrap()..step.find("</title>").unwrap()];
+    let moved = &notable[0]["changes"][0];
+    assert!(
+        title.contains(moved["name"].as_str().unwrap()) && title.contains("beyond the noise line"),
+        "{title}"
+    );
+    // Each series' final line carries exactly the recorded figures.
+    for (series, files) in [("app", &jump), ("svc", &creep)] {
+        let section = &dom[dom.find(&format!("data-series=\"{series}\"")).unwrap()..];
+        let want: Vec<String> = files.iter().map(|f| final_bytes(f).to_string()).collect();
+        assert_eq!(
+            attr_after(section, "class=\"line final\"", "data-values"),
+            want.join(" ")
+        );
+        let points = &section[..section.find("</svg>").unwrap()];
+        assert_eq!(points.matches("class=\"pt\"").count(), files.len());
+    }
+    // The creep is shaded from the build where it began.
+    assert_eq!(h["creeps"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        attr_after(&dom, "class=\"creep\"", "data-began"),
+        h["creeps"][0]["began"].to_string()
+    );
+    let dir = crate::common::repo_root().join("target/test-artifacts/html");
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = dir.join("history.png");
+    let _ = std::fs::remove_file(&png);
+    chromium(&page, &[&format!("--screenshot={}", png.display())]);
+    let bytes = std::fs::read(&png).expect("screenshot written");
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n") && bytes.len() > 5_000);
+}

@@ -9,12 +9,14 @@
 //! - `store.rs`: the [`Store`] trait and [`open`], which picks SQLite for a
 //!   path and PostgreSQL for a `postgres://` URL;
 //! - `sqlite.rs`: the embedded store (WAL, schema version and migrations);
+//! - `postgres.rs`: the shared store, same schema and queries;
 //! - `steps.rs`: steps between consecutive records, which of them are beyond
 //!   the series' normal noise, and creeps (docs/HISTORY.md states the rules).
 
 mod baseline;
 mod labels;
 mod model;
+mod postgres;
 mod sqlite;
 mod steps;
 mod store;

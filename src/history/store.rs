@@ -27,6 +27,9 @@ pub trait Store {
 /// Open the history at `location`; `create` makes a missing one (for
 /// recording), else a missing history is an error (for reading).
 pub fn open(location: &str, create: bool) -> Result<Box<dyn Store>> {
+    if location.starts_with("postgres://") || location.starts_with("postgresql://") {
+        return Ok(Box::new(super::postgres::PgStore::open(location, create)?));
+    }
     Ok(Box::new(super::sqlite::SqliteStore::open(
         std::path::Path::new(location),
         create,

@@ -635,3 +635,233 @@ fn history_html_in_chromium_marks_the_steps_and_the_creep() {
     let bytes = std::fs::read(&png).expect("screenshot written");
     assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n") && bytes.len() > 5_000);
 }
+
+/// A PostgreSQL server started for one test: `initdb` and `pg_ctl` in a
+/// temporary directory, as the `postgres` user when the tests run as root,
+/// listening on a free loopback port, password authentication only.
+struct Pg {
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+    port: u16,
+    password: String,
+}
+
+const PG_USER: &str = "imgaudit";
+
+impl Pg {
+    fn start(test: &str) -> Option<Pg> {
+        let bin = ["/usr/lib/postgresql"]
+            .iter()
+            .filter_map(|d| std::fs::read_dir(d).ok())
+            .flatten()
+            .filter_map(|e| e.ok())
+            .map(|e| e.path().join("bin"))
+            .find(|b| b.join("initdb").exists() && b.join("pg_ctl").exists());
+        let Some(bin) = bin else {
+            if crate::common::in_ci() {
+                panic!("{test}: PostgreSQL (initdb, pg_ctl) missing under CI=true");
+            }
+            eprintln!("SKIP {test}: PostgreSQL server binaries not installed");
+            return None;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let password = format!("pw-{}", std::process::id());
+        std::fs::write(dir.path().join("pwfile"), &password).unwrap();
+        let root = std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+        if root {
+            let ok = std::process::Command::new("chown")
+                .args(["-R", "postgres", s(dir.path())])
+                .status()
+                .is_ok_and(|st| st.success());
+            if !ok {
+                if crate::common::in_ci() {
+                    panic!("{test}: no `postgres` user to run the server as");
+                }
+                eprintln!("SKIP {test}: no `postgres` user to run the server as");
+                return None;
+            }
+        }
+        let run = |args: &[&str]| {
+            let mut c = if root {
+                let mut c = std::process::Command::new("runuser");
+                c.args(["-u", "postgres", "--"]);
+                c
+            } else {
+                std::process::Command::new(args[0])
+            };
+            if root {
+                c.args(args);
+            } else {
+                c.args(&args[1..]);
+            }
+            let out = c.output().unwrap();
+            assert!(
+                out.status.success(),
+                "{args:?}: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        let data = dir.path().join("data");
+        let initdb = bin.join("initdb");
+        let pwfile = format!("--pwfile={}", dir.path().join("pwfile").display());
+        run(&[
+            s(&initdb),
+            "-D",
+            s(&data),
+            "-U",
+            PG_USER,
+            "--auth=scram-sha-256",
+            &pwfile,
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ]);
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let opts = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            dir.path().display()
+        );
+        let log = dir.path().join("log");
+        run(&[
+            s(&bin.join("pg_ctl")),
+            "-D",
+            s(&data),
+            "-l",
+            s(&log),
+            "-o",
+            &opts,
+            "-w",
+            "start",
+        ]);
+        Some(Pg {
+            dir,
+            bin,
+            port,
+            password,
+        })
+    }
+
+    /// The URL without the password (it comes from PGPASSWORD).
+    fn url(&self) -> String {
+        format!("postgres://{PG_USER}@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for Pg {
+    fn drop(&mut self) {
+        let data = self.dir.path().join("data");
+        let mut c = std::process::Command::new("runuser");
+        let pg_ctl = self.bin.join("pg_ctl");
+        let args = [s(&pg_ctl), "-D", s(&data), "-m", "immediate", "stop"];
+        let root = std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+        let _ = if root {
+            c.args(["-u", "postgres", "--"]).args(args).output()
+        } else {
+            std::process::Command::new(args[0])
+                .args(&args[1..])
+                .output()
+        };
+    }
+}
+
+#[test]
+fn postgres_store_reads_back_what_sqlite_does_and_keeps_parallel_records() {
+    let Some(pg) = Pg::start("postgres_store") else {
+        return;
+    };
+    let t = tempfile::tempdir().unwrap();
+    let files = saved(t.path(), &[200_000, 200_400, 600_000, 600_200, 600_900]);
+    let lite = t.path().join("h.db");
+    let url = pg.url();
+    for db in [s(&lite), url.as_str()] {
+        let out = imgaudit()
+            .args(["history", "import", "--history", db, "--series", "app"])
+            .args(files.iter().map(|f| s(f)))
+            .env("PGPASSWORD", &pg.password)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{err}");
+        assert!(!err.contains(&pg.password), "{err}");
+    }
+    let read = |db: &str, extra: &[&str]| -> Value {
+        let out = imgaudit()
+            .args(["history", "--history", db, "--format", "json"])
+            .args(extra)
+            .env("PGPASSWORD", &pg.password)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    // The same records, steps and creeps from both stores, and the same
+    // answers to the same filters.
+    for extra in [&[][..], &["--last", "3"][..], &["--series", "nope"][..]] {
+        assert_eq!(read(&url, extra), read(s(&lite), extra), "{extra:?}");
+    }
+    assert_eq!(
+        read(&url, &[])["records"].as_array().unwrap().len(),
+        files.len()
+    );
+    // Parallel writers lose nothing here either.
+    let img = image(20_000);
+    let bin = assert_cmd::cargo::cargo_bin("imgaudit");
+    let jobs = 6;
+    let children: Vec<_> = (0..jobs)
+        .map(|i| {
+            std::process::Command::new(&bin)
+                .args(["analyze", s(img.path()), "-q", "--series", "par"])
+                .args(["--history", &url, "--label", &format!("job={i}")])
+                .env("IMGAUDIT_NO_CACHE", "1")
+                .env("PGPASSWORD", &pg.password)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let par = read(&url, &["--series", "par"]);
+    assert_eq!(par["records"].as_array().unwrap().len(), jobs);
+    // A wrong password in the URL is an error that does not print it.
+    let bad = format!(
+        "postgres://{PG_USER}:not-the-Secret-42@127.0.0.1:{}/postgres",
+        pg.port
+    );
+    let out = imgaudit()
+        .args(["history", "--history", &bad])
+        .env_remove("PGPASSWORD")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(!err.contains("not-the-Secret-42"), "{err}");
+    assert!(
+        err.contains(&format!("postgres://{PG_USER}@127.0.0.1:{}", pg.port)),
+        "{err}"
+    );
+}

@@ -35,7 +35,14 @@ fn record(i: usize, packages: usize) -> Record {
             bytes: (base / packages as u64 / 2) + (p as u64 * 37 + i as u64) % 5000,
         })
         .collect();
-    let groups = ["Application", "Base system", "Runtime", "Docs", "Caches", "Build tools"];
+    let groups = [
+        "Application",
+        "Base system",
+        "Runtime",
+        "Docs",
+        "Caches",
+        "Build tools",
+    ];
     Record {
         id: 0,
         recorded_at: format!("2026-01-01T00:{:02}:{:02}Z", i / 60 % 60, i % 60),
@@ -47,7 +54,10 @@ fn record(i: usize, packages: usize) -> Record {
             platform: "linux/amd64".into(),
         },
         labels: [
-            ("branch".to_string(), if i % 3 == 0 { "main" } else { "feature" }.to_string()),
+            (
+                "branch".to_string(),
+                if i % 3 == 0 { "main" } else { "feature" }.to_string(),
+            ),
             ("commit".to_string(), format!("{:040x}", i * 7919)),
         ]
         .into_iter()
@@ -125,7 +135,10 @@ fn main() {
     let t = Instant::now();
     let mut s = history::open(&db, true).unwrap();
     s.insert(&record(records, packages)).unwrap();
-    println!("record one run (open + insert): {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
+    println!(
+        "record one run (open + insert): {:.1} ms",
+        t.elapsed().as_secs_f64() * 1e3
+    );
     drop(s);
     for (name, format) in [
         ("json", Format::Json),
@@ -145,6 +158,9 @@ fn main() {
             best = best.min(t.elapsed().as_secs_f64());
             bytes = out.len();
         }
-        println!("history --format {name}: {:.0} ms ({bytes} bytes)", best * 1e3);
+        println!(
+            "history --format {name}: {:.0} ms ({bytes} bytes)",
+            best * 1e3
+        );
     }
 }

@@ -19,6 +19,7 @@ pub(crate) mod entryfile;
 pub mod error;
 pub mod explore;
 pub mod finding;
+pub mod history;
 pub mod layer;
 pub mod report;
 pub mod run;

@@ -75,6 +75,19 @@ pub enum Command {
     ///   imgaudit cache prune
     #[command(verbatim_doc_comment)]
     Cache(CacheArgs),
+    /// Show the size history recorded by `analyze`/`check --history DB`: the
+    /// records, the steps beyond the series' normal noise and slow creeps.
+    ///
+    /// DB is a SQLite file or a postgres:// URL (also IMGAUDIT_HISTORY).
+    /// See docs/HISTORY.md.
+    ///
+    /// Examples:
+    ///   imgaudit history --history sizes.db --series app --last 30
+    ///   imgaudit history --history sizes.db --format markdown > comment.md
+    ///   imgaudit history --history sizes.db --format html --output history.html
+    ///   imgaudit history import --history sizes.db old/*.json
+    #[command(verbatim_doc_comment)]
+    History(HistoryArgs),
     /// Print a shell completion script for imgaudit.
     ///
     /// Examples:
@@ -166,7 +179,66 @@ pub struct AnalyzeArgs {
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub depth: usize,
     #[command(flatten)]
+    pub record: RecordArgs,
+    #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// Recording a run in the size history (analyze, check).
+#[derive(Args)]
+pub struct RecordArgs {
+    /// Record the run in this size history: a SQLite file (created when
+    /// missing) or a postgres:// URL. See docs/HISTORY.md.
+    #[arg(long, value_name = "DB", env = "IMGAUDIT_HISTORY")]
+    pub history: Option<String>,
+    /// The series to record under (default: the image's repository name
+    /// without tag or digest; an archive's or layout's file name).
+    #[arg(long, value_name = "NAME", requires = "history")]
+    pub series: Option<String>,
+    /// A label for the record, KEY=VALUE; repeatable. Added to what the CI
+    /// environment says (commit, branch, pull_request, run_url).
+    #[arg(long, value_name = "KEY=VALUE", requires = "history")]
+    pub label: Vec<String>,
+}
+
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct HistoryArgs {
+    #[command(subcommand)]
+    pub action: Option<HistoryAction>,
+    /// The size history: a SQLite file or a postgres:// URL.
+    #[arg(long, value_name = "DB", env = "IMGAUDIT_HISTORY")]
+    pub history: Option<String>,
+    /// Only this series (default: every series).
+    #[arg(long, value_name = "NAME")]
+    pub series: Option<String>,
+    /// Only the last N records (of the selection).
+    #[arg(long, value_name = "N")]
+    pub last: Option<usize>,
+    /// Only records with this label, KEY=VALUE; repeatable.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub label: Vec<String>,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value = "table")]
+    pub format: FormatArg,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+pub enum HistoryAction {
+    /// Backfill records from saved `analyze --format json` output.
+    ///
+    /// Each file is recorded as if `analyze` had just run, dated by the file's
+    /// modification time.
+    Import {
+        /// Saved `imgaudit analyze IMAGE --format json` output.
+        #[arg(required = true, value_name = "FILE.json")]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        record: RecordArgs,
+    },
 }
 
 #[derive(Args)]
@@ -219,6 +291,18 @@ pub struct CheckArgs {
     /// Also write the findings as JUnit XML to FILE.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// With --history and no --baseline: take the baseline from the latest
+    /// record carrying this label, KEY=VALUE (repeatable), instead of the
+    /// latest record of the series.
+    #[arg(
+        long,
+        value_name = "KEY=VALUE",
+        requires = "history",
+        conflicts_with = "baseline"
+    )]
+    pub baseline_label: Vec<String>,
+    #[command(flatten)]
+    pub record: RecordArgs,
     #[command(flatten)]
     pub common: CommonArgs,
 }

@@ -38,7 +38,7 @@ fn layout(output: Option<&PathBuf>, c: &Common) -> report::RenderOptions {
 }
 
 /// Write a report to FILE or standard output (a closed pipe is not an error).
-fn emit(
+pub(super) fn emit(
     output: Option<&PathBuf>,
     render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> anyhow::Result<()> {
@@ -74,6 +74,10 @@ pub fn analyze(s: AnalyzeSettings) -> anyhow::Result<ExitCode> {
         Err(e) => anyhow::bail!("{e}"),
     };
     let analysis = analyze_one(image, &s.common, None, None)?;
+    let mut s = s;
+    if let Some(r) = s.record.as_mut() {
+        r.record(&analysis)?;
+    }
     let tree = imgaudit::explore::model::build(&analysis, Default::default());
     let mut analysis = analysis;
     // The path list fed the tree; it is not part of the analysis report.
@@ -86,12 +90,17 @@ pub fn analyze(s: AnalyzeSettings) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn summary(s: AnalyzeSettings) -> anyhow::Result<ExitCode> {
+fn summary(mut s: AnalyzeSettings) -> anyhow::Result<ExitCode> {
     use imgaudit::summary::SummaryRow;
     let mut rows = Vec::new();
+    let mut recorder = s.record.take();
     // One image (or platform) that fails is a row and a message; the others
     // are still analysed and reported, and the exit code says 2 at the end.
-    let record = |rows: &mut Vec<SummaryRow>, given: &str, r: anyhow::Result<_>| match r {
+    let mut record = |rows: &mut Vec<SummaryRow>, given: &str, r: anyhow::Result<_>| match r
+        .and_then(|a| match recorder.as_mut() {
+            Some(h) => h.record(&a).map(|_| a),
+            None => Ok(a),
+        }) {
         Ok(a) => rows.push(SummaryRow::of(&a)),
         Err(e) => {
             // Most errors name the image already; say it once.
@@ -183,11 +192,20 @@ pub fn check(s: CheckSettings) -> anyhow::Result<ExitCode> {
         );
     }
     let a = analyze_one(&s.image, &s.common, None, None)?;
-    let base = match &s.baseline {
-        Some(b) => Some(analyze_one(b, &s.common, None, Some("baseline image"))?),
-        None => None,
+    let mut s = s;
+    let base = match (&s.baseline, s.record.as_mut()) {
+        (Some(b), _) => Some(analyze_one(b, &s.common, None, Some("baseline image"))?),
+        (None, Some(h)) if s.budget.needs_baseline() => Some(h.baseline(&a, &s.baseline_labels)?),
+        _ => None,
     };
-    let r = imgaudit::budget::check(&s.budget, &a, base.as_ref())?;
+    let window = match (s.budget.growth_window_builds, s.record.as_mut()) {
+        (Some(builds), Some(h)) => Some(h.window(&a, builds, &s.baseline_labels)?),
+        _ => None,
+    };
+    let r = imgaudit::budget::check_with_window(&s.budget, &a, base.as_ref(), window.as_ref())?;
+    if let Some(h) = s.record.as_mut() {
+        h.record(&a)?;
+    }
     if s.annotations {
         // GitHub reads workflow commands from standard output and standard
         // error alike: a report on standard output (a PR comment, JSON)

@@ -32,6 +32,8 @@ pub struct AnalyzeSettings {
     pub all_platforms: bool,
     pub format: Format,
     pub output: Option<PathBuf>,
+    /// Record each analysis in the size history (`--history`).
+    pub record: Option<super::history::Recorder>,
     pub common: Common,
 }
 
@@ -58,6 +60,11 @@ pub struct CheckSettings {
     pub junit: Option<PathBuf>,
     /// Print GitHub Actions workflow commands (GITHUB_ACTIONS=true).
     pub annotations: bool,
+    /// Record the run in the size history (`--history`); the baseline
+    /// comes from it when the budget needs one and no --baseline is given.
+    pub record: Option<super::history::Recorder>,
+    /// `--baseline-label`: the baseline record carries these labels.
+    pub baseline_labels: Vec<(String, String)>,
     pub common: Common,
 }
 
@@ -217,6 +224,7 @@ impl AnalyzeArgs {
             all_platforms: self.all_platforms,
             format,
             output: self.output,
+            record: self.record.into_recorder()?,
             common: self.common.into_common(Detail {
                 top: self.top,
                 depth: self.depth,
@@ -289,9 +297,16 @@ impl CheckArgs {
             }
         }
         let (budget, file, discovered) = budget(self.budget)?;
-        if budget.needs_baseline() && self.baseline.is_none() {
+        let record = self.record.into_recorder()?;
+        if budget.needs_baseline() && self.baseline.is_none() && record.is_none() {
             bail!(
-                "{}: max_growth_bytes / max_growth_percent need --baseline IMAGE",
+                "{}: max_growth_bytes / max_growth_percent need --baseline IMAGE or --history DB",
+                file.display()
+            );
+        }
+        if budget.needs_window() && record.is_none() {
+            bail!(
+                "{}: growth_window needs the size history: --history DB",
                 file.display()
             );
         }
@@ -305,6 +320,13 @@ impl CheckArgs {
             output: self.output,
             junit: self.junit,
             annotations: std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true"),
+            record,
+            baseline_labels: self
+                .baseline_label
+                .iter()
+                .map(|l| imgaudit::history::parse_label(l))
+                .collect::<Result<_, _>>()
+                .context("--baseline-label")?,
             common: self.common.into_common(Detail {
                 top: 20,
                 depth: 3,

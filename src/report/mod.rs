@@ -10,6 +10,7 @@
 
 pub mod annotations;
 pub mod escape;
+pub mod history_html;
 pub mod html;
 pub mod json;
 pub mod junit;
@@ -162,5 +163,20 @@ pub fn render_summary_with(
         Format::Json => json::render(s, w),
         Format::Markdown => markdown::render_summary(s, w),
         Format::Html => html::render_summary(s, w),
+    }
+}
+
+/// Render the size history (`imgaudit history`).
+pub fn render_history(
+    h: &crate::history::History,
+    format: Format,
+    o: &RenderOptions,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    match format {
+        Format::Table => table::render_history(h, o, w),
+        Format::Json => json::render(h, w),
+        Format::Markdown => markdown::render_history(h, w),
+        Format::Html => history_html::render(h, w),
     }
 }

@@ -18,6 +18,7 @@ mod dive_matrix;
 mod errors;
 mod explorer;
 mod first_hour;
+mod history;
 mod hostile_archive;
 mod hostile_blobs;
 mod hostile_changesets;

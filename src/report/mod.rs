@@ -12,6 +12,7 @@ pub mod annotations;
 pub mod escape;
 pub mod html;
 pub mod json;
+pub mod jsonl;
 pub mod junit;
 pub mod markdown;
 pub mod model;
@@ -35,6 +36,18 @@ pub enum Format {
     Markdown,
     /// One self-contained HTML file.
     Html,
+    /// Every entry of every layer, one JSON object per line, written while
+    /// the layers are stacked ([`jsonl::JsonlExport`]); `analyze` of one
+    /// image only.
+    Jsonl,
+}
+
+/// The error of rendering a finished model as JSONL.
+fn jsonl_only() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        "--format jsonl is written while the layers are stacked, by `analyze` of one image",
+    )
 }
 
 /// How to lay a report out.
@@ -94,6 +107,7 @@ pub fn render_analysis_with(
         Format::Json => json::render(a, w),
         Format::Markdown => markdown::render(a, w),
         Format::Html => html::render(a, tree, w),
+        Format::Jsonl => Err(jsonl_only()),
     }
 }
 
@@ -122,6 +136,7 @@ pub fn render_diff_with(
         Format::Json => json::render(d, w),
         Format::Markdown => markdown::render_diff(d, w),
         Format::Html => html::render_diff(d, sides, trees, w),
+        Format::Jsonl => Err(jsonl_only()),
     }
 }
 
@@ -142,6 +157,7 @@ pub fn render_check_with(
         Format::Json => json::render(r, w),
         Format::Markdown => markdown::render_check(r, w),
         Format::Html => html::render_check(r, w),
+        Format::Jsonl => Err(jsonl_only()),
     }
 }
 
@@ -162,5 +178,6 @@ pub fn render_summary_with(
         Format::Json => json::render(s, w),
         Format::Markdown => markdown::render_summary(s, w),
         Format::Html => html::render_summary(s, w),
+        Format::Jsonl => Err(jsonl_only()),
     }
 }

@@ -28,6 +28,7 @@ mod hostile_registry;
 mod hostile_seeds;
 mod hostile_tar;
 mod html;
+mod jsonl;
 mod layout;
 mod registry;
 mod report_layout;

@@ -109,7 +109,7 @@ fn check_consistency(image: &str) -> Vec<Value> {
                     r["final"].is_boolean() && r["kept_by_link"].is_boolean(),
                     "{r}"
                 );
-                assert!(is_final != !r["hidden_by"].is_null(), "{r}");
+                assert!(is_final == r["hidden_by"].is_null(), "{r}");
                 if !r["hidden_by"].is_null() {
                     let h = &r["hidden_by"];
                     assert!(u(h) >= layer && u(h) < layers.len() as u64, "{r}");

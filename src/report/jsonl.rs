@@ -294,15 +294,25 @@ impl StackObserver for JsonlExport {
         let layer = lc.index as u32;
         let mut order: Vec<usize> = (0..lc.changes.len()).collect();
         order.sort_by(|&a, &b| lc.changes[a].path.cmp(&lc.changes[b].path));
-        // Nodes this layer may take out of the tree.
-        let mut seen: rustc_hash::FxHashSet<Vec<u8>> = Default::default();
-        let mut watch = |path: &[u8], watched: &mut Vec<(Vec<u8>, u32)>| {
-            if seen.insert(path.to_vec()) {
-                if let Some(id) = tree.node_at(path) {
-                    watched.push((path.to_vec(), id));
+        // Nodes this layer may take out of the tree (a path watched twice
+        // costs a second look-up, nothing else).
+        let watch = |path: &[u8], watched: &mut Vec<(Vec<u8>, u32)>| {
+            if let Some(id) = tree.node_at(path) {
+                watched.push((path.to_vec(), id));
+            }
+        };
+        // The parents of `p` not shared with `prev` (entries come in path
+        // order, so most parents were watched with the entry before).
+        let parents = |p: &[u8], prev: &[u8], watched: &mut Vec<(Vec<u8>, u32)>| {
+            for (j, _) in p.iter().enumerate().filter(|(_, &b)| b == b'/') {
+                let shared =
+                    prev.len() >= j && prev[..j] == p[..j] && (prev.len() == j || prev[j] == b'/');
+                if !shared {
+                    watch(&p[..j], watched);
                 }
             }
         };
+        let (mut prev, mut prev_resolved): (Vec<u8>, Vec<u8>) = Default::default();
         let mut watched = std::mem::take(&mut self.watched);
         let mut out = Vec::new();
         for &i in &order {
@@ -338,12 +348,16 @@ impl StackObserver for JsonlExport {
                 }
                 k => {
                     let resolved = tree.resolve(&c.path);
-                    for p in [&c.path[..], &resolved[..]] {
-                        for (j, _) in p.iter().enumerate().filter(|(_, &b)| b == b'/') {
-                            watch(&p[..j], &mut watched);
-                        }
-                        watch(p, &mut watched);
+                    parents(&c.path, &prev, &mut watched);
+                    watch(&c.path, &mut watched);
+                    if resolved[..] != c.path[..] {
+                        parents(&resolved, &prev_resolved, &mut watched);
+                        watch(&resolved, &mut watched);
                     }
+                    prev.clear();
+                    prev.extend_from_slice(&c.path);
+                    prev_resolved.clear();
+                    prev_resolved.extend_from_slice(&resolved);
                     let op = match tree.node_at(&resolved) {
                         Some(_) => "modified",
                         None => "added",

@@ -81,7 +81,8 @@ impl JsonlExport {
     pub fn new(dir: Option<&Path>) -> io::Result<JsonlExport> {
         let spill = || match dir {
             Some(d) => {
-                std::fs::create_dir_all(d)?;
+                // Created `0700`, as the layer cache creates it.
+                crate::entryfile::create_private_dir(d)?;
                 tempfile::tempfile_in(d)
             }
             None => tempfile::tempfile(),

@@ -16,6 +16,7 @@ use rustc_hash::FxHashMap as HashMap;
 use std::borrow::Cow;
 
 pub mod dive;
+pub mod query;
 
 type NodeId = u32;
 type InodeId = u32;

@@ -137,6 +137,8 @@ pub enum FormatArg {
     Markdown,
     /// One self-contained HTML file (treemap, layer bars, savings).
     Html,
+    /// Every entry of every layer, one JSON object per line (`analyze` of one image).
+    Jsonl,
 }
 
 #[derive(Copy, Clone, ValueEnum)]

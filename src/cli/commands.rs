@@ -73,6 +73,9 @@ pub fn analyze(s: AnalyzeSettings) -> anyhow::Result<ExitCode> {
         Ok(image) => image,
         Err(e) => anyhow::bail!("{e}"),
     };
+    if s.format == Format::Jsonl {
+        return jsonl(image, &s);
+    }
     let analysis = analyze_one(image, &s.common, None, None)?;
     let mut s = s;
     if let Some(r) = s.record.as_mut() {
@@ -87,6 +90,19 @@ pub fn analyze(s: AnalyzeSettings) -> anyhow::Result<ExitCode> {
     emit(s.output.as_ref(), |w| {
         report::render_analysis_with(&analysis, tree.as_ref(), s.format, &o, w)
     })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `analyze --format jsonl`: every entry of every layer, recorded while the
+/// layers are stacked and written once the last one is.
+fn jsonl(image: &ImageRef, s: &AnalyzeSettings) -> anyhow::Result<ExitCode> {
+    let c = &s.common;
+    // The spill files go to the cache directory (the temporary one under
+    // --no-cache).
+    let mut export = imgaudit::report::jsonl::JsonlExport::new(c.options.layer_cache.as_deref())
+        .context("cannot create the JSONL spill files")?;
+    imgaudit::run::analyze_observed(image, &c.options, &bar(c.progress), &mut export)?;
+    emit(s.output.as_ref(), |w| export.write(w))?;
     Ok(ExitCode::SUCCESS)
 }
 

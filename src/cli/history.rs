@@ -235,6 +235,7 @@ fn show(args: HistoryArgs) -> anyhow::Result<ExitCode> {
         labels: parse_labels(&args.label)?,
         last: args.last,
     };
+    super::settings::refuse_jsonl(args.format, "history")?;
     let mut store = history::open(&location, false).context("--history")?;
     let records = store.records(&q)?;
     let h = history::analyse(records);

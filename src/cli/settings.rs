@@ -104,6 +104,7 @@ impl From<FormatArg> for Format {
         match f {
             FormatArg::Table => Format::Table,
             FormatArg::Json => Format::Json,
+            FormatArg::Jsonl => Format::Jsonl,
             FormatArg::Markdown => Format::Markdown,
             FormatArg::Html => Format::Html,
         }
@@ -217,6 +218,9 @@ impl AnalyzeArgs {
             images = vec![(self.images[0].clone(), ImageRef::parse(&self.images[0]))];
         }
         let format = Format::from(self.format);
+        if format == Format::Jsonl && (images.len() > 1 || self.all_platforms) {
+            anyhow::bail!("--format jsonl: one image, one platform at a time");
+        }
         // The HTML treemap of one image needs every final path.
         let paths = format == Format::Html && images.len() == 1 && !self.all_platforms;
         Ok(AnalyzeSettings {
@@ -255,6 +259,7 @@ impl super::args::ExploreArgs {
 
 impl DiffArgs {
     pub fn into_settings(self) -> anyhow::Result<DiffSettings> {
+        refuse_jsonl(self.format, "diff")?;
         if let Some(o) = &self.output {
             check_writable("--output", o)?;
         }
@@ -291,6 +296,7 @@ fn budget(given: Option<PathBuf>) -> anyhow::Result<(Budget, PathBuf, bool)> {
 
 impl CheckArgs {
     pub fn into_settings(self) -> anyhow::Result<CheckSettings> {
+        refuse_jsonl(self.format, "check")?;
         for (flag, path) in [("--output", &self.output), ("--junit", &self.junit)] {
             if let Some(p) = path {
                 check_writable(flag, p)?;
@@ -336,4 +342,12 @@ impl CheckArgs {
             budget,
         })
     }
+}
+
+/// `--format jsonl` is an `analyze` export only.
+pub(super) fn refuse_jsonl(f: FormatArg, command: &str) -> anyhow::Result<()> {
+    if matches!(f, FormatArg::Jsonl) {
+        anyhow::bail!("--format jsonl is for `analyze` only, not `{command}`");
+    }
+    Ok(())
 }

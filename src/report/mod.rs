@@ -13,6 +13,7 @@ pub mod escape;
 pub mod history_html;
 pub mod html;
 pub mod json;
+pub mod jsonl;
 pub mod junit;
 pub mod markdown;
 pub mod model;
@@ -36,6 +37,18 @@ pub enum Format {
     Markdown,
     /// One self-contained HTML file.
     Html,
+    /// Every entry of every layer, one JSON object per line, written while
+    /// the layers are stacked ([`jsonl::JsonlExport`]); `analyze` of one
+    /// image only.
+    Jsonl,
+}
+
+/// The error of rendering a finished model as JSONL.
+fn jsonl_only() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        "--format jsonl is written while the layers are stacked, by `analyze` of one image",
+    )
 }
 
 /// How to lay a report out.
@@ -95,6 +108,7 @@ pub fn render_analysis_with(
         Format::Json => json::render(a, w),
         Format::Markdown => markdown::render(a, w),
         Format::Html => html::render(a, tree, w),
+        Format::Jsonl => Err(jsonl_only()),
     }
 }
 
@@ -123,6 +137,7 @@ pub fn render_diff_with(
         Format::Json => json::render(d, w),
         Format::Markdown => markdown::render_diff(d, w),
         Format::Html => html::render_diff(d, sides, trees, w),
+        Format::Jsonl => Err(jsonl_only()),
     }
 }
 
@@ -143,6 +158,7 @@ pub fn render_check_with(
         Format::Json => json::render(r, w),
         Format::Markdown => markdown::render_check(r, w),
         Format::Html => html::render_check(r, w),
+        Format::Jsonl => Err(jsonl_only()),
     }
 }
 
@@ -163,6 +179,7 @@ pub fn render_summary_with(
         Format::Json => json::render(s, w),
         Format::Markdown => markdown::render_summary(s, w),
         Format::Html => html::render_summary(s, w),
+        Format::Jsonl => Err(jsonl_only()),
     }
 }
 
@@ -178,5 +195,6 @@ pub fn render_history(
         Format::Json => json::render(h, w),
         Format::Markdown => markdown::render_history(h, w),
         Format::Html => history_html::render(h, w),
+        Format::Jsonl => Err(jsonl_only()),
     }
 }

@@ -30,6 +30,7 @@ mod hostile_registry;
 mod hostile_seeds;
 mod hostile_tar;
 mod html;
+mod jsonl;
 mod layout;
 mod platforms;
 mod references;

@@ -27,6 +27,11 @@ pub enum Error {
     Malformed { what: String, reason: String },
     #[error("{what} is larger than the {} limit ({limit} bytes)", crate::units::human(*.limit))]
     TooLarge { what: String, limit: u64 },
+    /// More entries than `--max-entries` allows (memory grows with entries).
+    #[error(
+        "{what} has more than {limit} entries, the per-image limit; raise it with --max-entries N"
+    )]
+    TooManyEntries { what: String, limit: u64 },
     #[error("invalid digest {digest:?} in {what}: {reason}")]
     BadDigest {
         what: String,

@@ -221,10 +221,16 @@ pub fn analyze_image_observed(
                 ready: (0..n).map(|_| None).collect(),
                 applied: Vec::with_capacity(n),
                 observer,
+                entries: 0,
+                max_entries: opts.limits.max_entries,
+                over: None,
             };
             for (i, layer) in stacker_rx {
-                stack.ready[i] = Some(layer);
-                stack.stack_ready();
+                // Over the entry limit: later layers are dropped as they come.
+                if stack.over.is_none() {
+                    stack.ready[i] = Some(layer);
+                    stack.stack_ready();
+                }
             }
             if let Some(o) = stack.observer.as_deref_mut() {
                 if stack.next == n {
@@ -238,8 +244,14 @@ pub fn analyze_image_observed(
     });
     decoded?;
     let Stack {
-        tree, mut applied, ..
+        tree,
+        mut applied,
+        over,
+        ..
     } = stacked.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    if let Some(e) = over {
+        return Err(e);
+    }
     // Cache trouble is reported with the first layer's warnings.
     let cache_warnings = cache_warnings
         .into_inner()
@@ -282,11 +294,27 @@ struct Stack<'o> {
     ready: Vec<Option<(LayerChanges, Vec<PathTag>)>>,
     applied: Vec<LayerChanges>,
     observer: Option<&'o mut dyn StackObserver>,
+    /// Entries stacked so far, against `max_entries` (`--max-entries`).
+    entries: u64,
+    max_entries: u64,
+    /// Set once the image has more entries than allowed: nothing more is stacked.
+    over: Option<crate::error::Error>,
 }
 
 impl Stack<'_> {
     fn stack_ready(&mut self) {
         while let Some((mut lc, tags)) = self.ready.get_mut(self.next).and_then(Option::take) {
+            if self.over.is_some() {
+                return;
+            }
+            self.entries += lc.changes.len() as u64;
+            if self.entries > self.max_entries {
+                self.over = Some(crate::error::Error::TooManyEntries {
+                    what: format!("the image (through layer {})", lc.index),
+                    limit: self.max_entries,
+                });
+                return;
+            }
             if let Some(o) = self.observer.as_deref_mut() {
                 o.before_layer(&self.tree, &lc, &tags);
             }

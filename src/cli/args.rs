@@ -355,6 +355,10 @@ pub struct CommonArgs {
     /// `1.5GiB`, `500M`.
     #[arg(long, value_name = "SIZE", default_value = "1 TiB", value_parser = imgaudit::budget::parse_size_arg)]
     pub max_layer_bytes: u64,
+    /// Refuse images with more entries than this, all layers together
+    /// (bounds memory: roughly 150 bytes per entry).
+    #[arg(long, value_name = "N", default_value_t = imgaudit::layer::DEFAULT_MAX_ENTRIES)]
+    pub max_entries: u64,
     /// Decoder threads (default: one per core).
     #[arg(long, short, value_name = "N")]
     pub jobs: Option<usize>,

@@ -187,6 +187,7 @@ impl CommonArgs {
                 verify,
                 limits: Limits {
                     max_layer_bytes: self.max_layer_bytes,
+                    max_entries: self.max_entries,
                 },
                 inflater,
                 detail,

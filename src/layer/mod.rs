@@ -48,12 +48,22 @@ pub enum Verify {
 pub struct Limits {
     /// Most decompressed bytes accepted from one layer.
     pub max_layer_bytes: u64,
+    /// Most entries (tar members that change the filesystem) accepted from
+    /// one image, all layers together (`--max-entries`): bounds the memory
+    /// the size tree can take.
+    pub max_entries: u64,
 }
+
+/// Default of [`Limits::max_entries`]: far above real images (the largest
+/// seen hold a few hundred thousand paths), low enough to stop a hostile
+/// image before it exhausts memory.
+pub const DEFAULT_MAX_ENTRIES: u64 = 20_000_000;
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_layer_bytes: 1 << 40,
+            max_entries: DEFAULT_MAX_ENTRIES,
         }
     }
 }
@@ -335,6 +345,12 @@ pub fn read_layer(
             };
             match to_change(&entry.path, &entry.link, entry.kind, entry.file_size) {
                 Ok(Some(mut c)) => {
+                    if changes.len() as u64 >= limits.max_entries {
+                        return Err(Error::TooManyEntries {
+                            what: format!("layer {} ({label})", spec.index),
+                            limit: limits.max_entries,
+                        });
+                    }
                     if c.kind == ChangeKind::File && probes {
                         c.facts = probe::probe_file(&mut tar, &c.path, entry.size, &mut warnings)
                             .map_err(|e| ctx(e, &tar))?

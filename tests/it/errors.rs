@@ -1,7 +1,7 @@
 //! Bad input: each case must end in one clear message naming the file, layer
 //! or path and the problem, exit code 2, and no panic.
 
-use crate::common::{analyze_err, analyze_json};
+use crate::common::{analyze_err, analyze_json, imgaudit};
 use crate::layout::{gzip, oci, pack, put_blob, sha, tar, write_index, Img, E};
 use serde_json::json;
 use std::path::Path;
@@ -288,6 +288,35 @@ fn bad_layouts_fail_with_one_clear_line() {
             args: &["--max-layer-bytes", "1000000"],
         },
         Case {
+            name: "a layer over --max-entries",
+            write: |d| {
+                Img::new()
+                    .gz(tar(&[E::File("a", 1), E::File("b", 1), E::File("c", 1)]))
+                    .write(d, |_, _| {});
+                vec![
+                    "layer 0".into(),
+                    "more than 2 entries".into(),
+                    "--max-entries".into(),
+                ]
+            },
+            args: &["--max-entries", "2"],
+        },
+        Case {
+            name: "layers each under --max-entries, together over it",
+            write: |d| {
+                Img::new()
+                    .gz(tar(&[E::File("a", 1), E::File("b", 1)]))
+                    .gz(tar(&[E::File("c", 1), E::File("d", 1)]))
+                    .write(d, |_, _| {});
+                vec![
+                    "the image (through layer 1)".into(),
+                    "more than 3 entries".into(),
+                    "--max-entries".into(),
+                ]
+            },
+            args: &["--max-entries", "3"],
+        },
+        Case {
             name: "a missing layer blob",
             write: |d| {
                 let img = simple();
@@ -311,4 +340,32 @@ fn bad_layouts_fail_with_one_clear_line() {
             );
         }
     }
+}
+
+/// `--max-entries` counts entries, not more: an image with exactly that many
+/// passes (the failing side is in `bad_layouts_fail_with_one_clear_line`).
+#[test]
+fn max_entries_admits_an_image_at_the_limit() {
+    let t = tempfile::tempdir().unwrap();
+    Img::new()
+        .gz(tar(&[E::File("a", 1), E::File("b", 1)]))
+        .gz(tar(&[E::File("c", 1), E::File("d", 1)]))
+        .write(t.path(), |_, _| {});
+    let out = imgaudit()
+        .args([
+            "analyze",
+            &oci(t.path()),
+            "-q",
+            "--no-cache",
+            "--max-entries",
+            "4",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -563,12 +563,13 @@ impl Tree {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::layer::Change;
     use crate::layer::Compression;
 
-    fn layer(changes: Vec<(&str, ChangeKind, u64)>) -> LayerChanges {
+    /// A layer of these entries (path, kind, size), for stacking tests.
+    pub(crate) fn layer(changes: Vec<(&str, ChangeKind, u64)>) -> LayerChanges {
         LayerChanges {
             index: 0,
             changes: changes

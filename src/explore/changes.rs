@@ -167,27 +167,9 @@ pub fn collect(tree: &Tree, reached: &[bool]) -> Changes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::layer::{Change, ChangeKind, LayerChanges};
-    use crate::source::docs::Compression;
+    use crate::layer::ChangeKind;
 
-    fn layer(changes: Vec<(&str, ChangeKind, u64)>) -> LayerChanges {
-        LayerChanges {
-            index: 0,
-            changes: changes
-                .into_iter()
-                .map(|(p, kind, size)| Change {
-                    path: p.as_bytes().into(),
-                    kind,
-                    size,
-                    facts: None,
-                })
-                .collect(),
-            stored_bytes: 0,
-            tar_bytes: 0,
-            compression: Compression::None,
-            warnings: vec![],
-        }
-    }
+    use crate::tree::tests::layer;
 
     fn names(s: &PathSet) -> Vec<(&str, u64, Option<u32>)> {
         s.paths

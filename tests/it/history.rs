@@ -502,36 +502,12 @@ fn growth_window_catches_a_creep_that_per_build_limits_let_through() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("growth_window needs"));
 }
 
-/// `chromium --headless --dump-dom` on a page: (DOM, stderr).
+/// `chromium --headless` on a page (html.rs's runner): (DOM, stderr).
 fn chromium(page: &Path, extra: &[&str]) -> (String, String) {
-    let profile = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--window-size=1100,1400",
-            "--enable-logging=stderr",
-            "--v=0",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .args(extra)
-        .arg(format!("file://{}", page.display()))
-        .output()
-        .expect("run chromium");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let mut args = vec!["--window-size=1100,1400"];
+    args.extend_from_slice(extra);
+    let r = crate::html::chromium(page, &args);
+    (r.dom, r.stderr)
 }
 
 /// The value of attribute `name` in the first element after `from` in `dom`.

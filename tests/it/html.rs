@@ -35,12 +35,14 @@ fn assert_self_contained(page: &str) {
     assert!(page.contains("<style>") && page.contains("</html>"));
 }
 
-struct Run {
-    dom: String,
-    stderr: String,
+pub(crate) struct Run {
+    pub dom: String,
+    pub stderr: String,
 }
 
-fn chromium(page: &Path, extra: &[&str]) -> Run {
+/// `chromium --headless` on a page with a fresh profile and no background
+/// networking (the page's DOM with `--dump-dom`, and its console on stderr).
+pub(crate) fn chromium(page: &Path, extra: &[&str]) -> Run {
     let profile = tempfile::tempdir().unwrap();
     let out = std::process::Command::new("chromium")
         .args([

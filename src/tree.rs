@@ -40,6 +40,8 @@ struct Node {
 /// A regular file's content: the unit bytes are counted in.
 pub struct Inode {
     pub size: u64,
+    /// Stored (compressed) bytes attributed to the entry that wrote it.
+    pub download: u64,
     pub layer: u32,
     /// Path that first created the inode.
     pub path: Box<[u8]>,
@@ -65,6 +67,8 @@ pub struct LayerStats {
     pub removed: u64,
     /// Bytes written by this layer not visible in the final filesystem.
     pub wasted_bytes: u64,
+    /// Stored (download) bytes of those hidden files (issue 17).
+    pub wasted_download: u64,
     /// Entries seen twice in this layer (the last one wins).
     pub duplicates: u64,
 }
@@ -84,6 +88,8 @@ pub struct FinalFile<'a> {
     pub path: &'a [u8],
     /// Bytes charged to this path (0 for the second and later links to an inode).
     pub bytes: u64,
+    /// Stored (download) bytes charged to this path, like `bytes`.
+    pub download: u64,
     pub inode: Option<InodeId>,
     pub layer: u32,
     /// Tag of the entry that last wrote this path.
@@ -433,6 +439,7 @@ impl Tree {
                     self.layers[layer as usize].file_bytes += c.size;
                     self.inodes.push(Inode {
                         size: c.size,
+                        download: c.download,
                         layer,
                         // The change is spent once applied: its path moves here.
                         path: std::mem::take(&mut c.path),
@@ -460,6 +467,7 @@ impl Tree {
                         ));
                             self.inodes.push(Inode {
                                 size: 0,
+                                download: 0,
                                 layer,
                                 path: c.path.clone(),
                                 facts: None,
@@ -513,13 +521,11 @@ impl Tree {
                 NodeKind::File(ino) => {
                     let first = !reached[ino as usize];
                     reached[ino as usize] = true;
+                    let inode = &self.inodes[ino as usize];
                     f(&FinalFile {
                         path,
-                        bytes: if first {
-                            self.inodes[ino as usize].size
-                        } else {
-                            0
-                        },
+                        bytes: if first { inode.size } else { 0 },
+                        download: if first { inode.download } else { 0 },
                         inode: Some(ino),
                         layer: node.layer,
                         tag: node.tag,
@@ -528,6 +534,7 @@ impl Tree {
                 _ => f(&FinalFile {
                     path,
                     bytes: 0,
+                    download: 0,
                     inode: None,
                     layer: node.layer,
                     tag: node.tag,
@@ -541,10 +548,13 @@ impl Tree {
     pub fn settle_waste(&mut self, reached: &[bool]) {
         for l in &mut self.layers {
             l.wasted_bytes = 0;
+            l.wasted_download = 0;
         }
         for (ino, r) in self.inodes.iter().zip(reached) {
             if !r {
-                self.layers[ino.layer as usize].wasted_bytes += ino.size;
+                let l = &mut self.layers[ino.layer as usize];
+                l.wasted_bytes += ino.size;
+                l.wasted_download += ino.download;
             }
         }
     }
@@ -578,11 +588,13 @@ pub(crate) mod tests {
                     path: p.as_bytes().into(),
                     kind,
                     size,
+                    download: 0,
                     facts: None,
                 })
                 .collect(),
             stored_bytes: 0,
             tar_bytes: 0,
+            unattributed: 0,
             compression: Compression::None,
             warnings: vec![],
         }

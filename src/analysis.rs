@@ -43,6 +43,10 @@ pub struct Analysis {
     /// in the default JSON.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paths: Option<PathList>,
+    /// Per-layer added, modified, removed and hidden files and each final
+    /// path's package, for the explorer; kept with [`Analysis::paths`].
+    #[serde(skip)]
+    pub changes: Option<crate::explore::changes::Changes>,
 }
 
 /// Every visible path of the final filesystem, for the library's own
@@ -178,6 +182,9 @@ pub fn build(
     let mut dirs: rustc_hash::FxHashMap<Vec<u8>, u64> = Default::default();
     let mut categories = rules.map(|r| breakdown::Accumulator::new(&tree, r));
     let mut paths: Option<Vec<PathEntry>> = detail.paths.then(Vec::new);
+    let mut explore = detail
+        .paths
+        .then(crate::explore::changes::Collector::default);
     let reached = tree.walk_final(|f| {
         let category = categories.as_mut().and_then(|c| c.file(&tree, f));
         if let Some(p) = paths.as_mut() {
@@ -187,6 +194,9 @@ pub fn build(
                 layer: f.layer,
                 category: category.map(|c| c as u16),
             });
+        }
+        if let Some(x) = explore.as_mut() {
+            x.package(categories.as_ref().and_then(|c| c.package_of(f.path)));
         }
         if f.inode.is_none() {
             return;
@@ -219,6 +229,7 @@ pub fn build(
             }
         }
     });
+    let changes = explore.map(|x| x.finish(&tree, &reached));
     tree.settle_waste(&reached);
     let (efficiency, dive_wasted) = tree.dive_figures();
     let dive_wasted_files = dive_wasted_files(&tree, &reached, detail.top);
@@ -329,6 +340,7 @@ pub fn build(
                 .unwrap_or_default(),
             entries,
         }),
+        changes,
     }
 }
 

@@ -349,6 +349,13 @@ impl<'r> Accumulator<'r> {
         }
     }
 
+    /// The name of the package that owns `path`, if any.
+    pub fn package_of(&self, path: &[u8]) -> Option<&str> {
+        self.index
+            .owner_of(path)
+            .map(|o| self.index.packages[o].name.as_str())
+    }
+
     /// Category (path rules via the tag, package rules via the owner) and
     /// strippable ELF bytes of a file.
     fn classify(

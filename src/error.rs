@@ -69,6 +69,10 @@ pub enum Error {
     /// The Docker daemon could not be reached or refused the request.
     #[error("docker daemon ({endpoint}): {reason}")]
     Daemon { endpoint: String, reason: String },
+    /// A size history that cannot be opened, read or written (names the
+    /// file, or the server without credentials).
+    #[error("{what}: {reason}")]
+    History { what: String, reason: String },
 }
 
 /// Shorthand used across the library.

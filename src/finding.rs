@@ -28,6 +28,7 @@ pub enum Code {
     B010,
     B011,
     B012,
+    B013,
     D001,
     D002,
     D003,
@@ -38,7 +39,7 @@ pub enum Code {
 
 impl Code {
     /// Every code, in order.
-    pub const ALL: [Code; 18] = [
+    pub const ALL: [Code; 19] = [
         Code::B001,
         Code::B002,
         Code::B003,
@@ -51,6 +52,7 @@ impl Code {
         Code::B010,
         Code::B011,
         Code::B012,
+        Code::B013,
         Code::D001,
         Code::D002,
         Code::D003,
@@ -74,6 +76,7 @@ impl Code {
             Code::B010 => "B010",
             Code::B011 => "B011",
             Code::B012 => "B012",
+            Code::B013 => "B013",
             Code::D001 => "D001",
             Code::D002 => "D002",
             Code::D003 => "D003",

@@ -75,6 +75,33 @@ pub fn analyze(
     analyze_image(&image, &rules, opts, progress)
 }
 
+/// Watches the stacking on the stacker thread, layer by layer, in layer
+/// order (the JSONL export of every path, issue 20). Every hook has a
+/// default that does nothing.
+pub trait StackObserver: Send {
+    /// Before any layer: the resolved image, and the rules when classifying.
+    fn start(&mut self, _image: &source::Image, _rules: Option<&Rules>) {}
+    /// Layer `lc.index` (with its path-rule tags) is about to be applied on
+    /// `tree` (every lower layer is stacked).
+    fn before_layer(&mut self, _tree: &Tree, _lc: &LayerChanges, _tags: &[PathTag]) {}
+    /// The same layer has just been applied (its changes are spent).
+    fn after_layer(&mut self, _tree: &Tree, _layer: usize) {}
+    /// Every layer is stacked; the tree is final.
+    fn finish(&mut self, _tree: &Tree) {}
+}
+
+/// [`analyze`] with an observer of the stacking.
+pub fn analyze_observed(
+    reference: &ImageRef,
+    opts: &AnalyzeOptions,
+    progress: &dyn Progress,
+    observer: &mut dyn StackObserver,
+) -> Result<Analysis> {
+    let rules = Rules::load(&opts.rule_files)?;
+    let image = source::open(reference, &opts.resolve)?;
+    analyze_image_observed(&image, &rules, opts, progress, Some(observer))
+}
+
 /// The pipeline after the source stage: decode, stack, classify, build the
 /// analysis of an already resolved image.
 pub fn analyze_image(
@@ -83,6 +110,20 @@ pub fn analyze_image(
     opts: &AnalyzeOptions,
     progress: &dyn Progress,
 ) -> Result<Analysis> {
+    analyze_image_observed(image, rules, opts, progress, None)
+}
+
+/// [`analyze_image`], calling `observer` (if any) on the stacker thread.
+pub fn analyze_image_observed(
+    image: &source::Image,
+    rules: &Rules,
+    opts: &AnalyzeOptions,
+    progress: &dyn Progress,
+    mut observer: Option<&mut dyn StackObserver>,
+) -> Result<Analysis> {
+    if let Some(o) = observer.as_deref_mut() {
+        o.start(image, opts.classify.then_some(rules));
+    }
     let n = image.layers.len();
     let cache = opts.layer_cache.as_deref().map(LayerCache::new);
     let keys: Vec<Option<String>> = image
@@ -179,6 +220,7 @@ pub fn analyze_image(
                 next: 0,
                 ready: (0..n).map(|_| None).collect(),
                 applied: Vec::with_capacity(n),
+                observer,
                 entries: 0,
                 max_entries: opts.limits.max_entries,
                 over: None,
@@ -188,6 +230,11 @@ pub fn analyze_image(
                 if stack.over.is_none() {
                     stack.ready[i] = Some(layer);
                     stack.stack_ready();
+                }
+            }
+            if let Some(o) = stack.observer.as_deref_mut() {
+                if stack.next == n {
+                    o.finish(&stack.tree);
                 }
             }
             stack
@@ -241,11 +288,12 @@ enum Plan {
 
 /// The size tree being built while layers decode: layers wait in `ready`
 /// until every layer below them has been stacked.
-struct Stack {
+struct Stack<'o> {
     tree: Tree,
     next: usize,
     ready: Vec<Option<(LayerChanges, Vec<PathTag>)>>,
     applied: Vec<LayerChanges>,
+    observer: Option<&'o mut dyn StackObserver>,
     /// Entries stacked so far, against `max_entries` (`--max-entries`).
     entries: u64,
     max_entries: u64,
@@ -253,7 +301,7 @@ struct Stack {
     over: Option<crate::error::Error>,
 }
 
-impl Stack {
+impl Stack<'_> {
     fn stack_ready(&mut self) {
         while let Some((mut lc, tags)) = self.ready.get_mut(self.next).and_then(Option::take) {
             if self.over.is_some() {
@@ -267,7 +315,13 @@ impl Stack {
                 });
                 return;
             }
+            if let Some(o) = self.observer.as_deref_mut() {
+                o.before_layer(&self.tree, &lc, &tags);
+            }
             self.tree.apply_tagged(&mut lc, &tags);
+            if let Some(o) = self.observer.as_deref_mut() {
+                o.after_layer(&self.tree, self.next);
+            }
             // Spent: the tree holds what it needs (paths, facts); free the
             // rest now rather than holding every layer's entries to the end.
             lc.changes = Vec::new();

@@ -9,14 +9,15 @@
 //! bytes) or not (wasted bytes, charged to the layer that wrote it), which is
 //! why `Σ layer file bytes = final bytes + wasted bytes` holds exactly.
 
-use crate::classify::{PathTag, NO_TAG};
 use crate::layer::probe::FileFacts;
 use crate::layer::{display_path, ChangeKind, LayerChanges};
+use crate::layer::{PathTag, NO_TAG};
 use rustc_hash::FxHashMap as HashMap;
 use std::borrow::Cow;
 
 pub mod arena;
 pub mod dive;
+pub mod query;
 
 use arena::Names;
 
@@ -44,6 +45,8 @@ struct Node {
 /// A regular file's content: the unit bytes are counted in.
 pub struct Inode {
     pub size: u64,
+    /// Stored (compressed) bytes attributed to the entry that wrote it.
+    pub download: u64,
     pub layer: u32,
     /// Node of the path that first created the inode ([`Tree::inode_path`]).
     node: NodeId,
@@ -69,6 +72,8 @@ pub struct LayerStats {
     pub removed: u64,
     /// Bytes written by this layer not visible in the final filesystem.
     pub wasted_bytes: u64,
+    /// Stored (download) bytes of those hidden files (issue 17).
+    pub wasted_download: u64,
     /// Entries seen twice in this layer (the last one wins).
     pub duplicates: u64,
 }
@@ -92,6 +97,8 @@ pub struct FinalFile<'a> {
     pub path: &'a [u8],
     /// Bytes charged to this path (0 for the second and later links to an inode).
     pub bytes: u64,
+    /// Stored (download) bytes charged to this path, like `bytes`.
+    pub download: u64,
     pub inode: Option<InodeId>,
     pub layer: u32,
     /// Tag of the entry that last wrote this path.
@@ -448,6 +455,7 @@ impl Tree {
                     self.layers[layer as usize].file_bytes += c.size;
                     self.inodes.push(Inode {
                         size: c.size,
+                        download: c.download,
                         layer,
                         node,
                         facts: c.facts.take(),
@@ -474,6 +482,7 @@ impl Tree {
                         ));
                             self.inodes.push(Inode {
                                 size: 0,
+                                download: 0,
                                 layer,
                                 node,
                                 facts: None,
@@ -528,13 +537,11 @@ impl Tree {
                 NodeKind::File(ino) => {
                     let first = !reached[ino as usize];
                     reached[ino as usize] = true;
+                    let inode = &self.inodes[ino as usize];
                     f(&FinalFile {
                         path,
-                        bytes: if first {
-                            self.inodes[ino as usize].size
-                        } else {
-                            0
-                        },
+                        bytes: if first { inode.size } else { 0 },
+                        download: if first { inode.download } else { 0 },
                         inode: Some(ino),
                         layer: node.layer,
                         tag: node.tag,
@@ -543,6 +550,7 @@ impl Tree {
                 _ => f(&FinalFile {
                     path,
                     bytes: 0,
+                    download: 0,
                     inode: None,
                     layer: node.layer,
                     tag: node.tag,
@@ -556,10 +564,13 @@ impl Tree {
     pub fn settle_waste(&mut self, reached: &[bool]) {
         for l in &mut self.layers {
             l.wasted_bytes = 0;
+            l.wasted_download = 0;
         }
         for (ino, r) in self.inodes.iter().zip(reached) {
             if !r {
-                self.layers[ino.layer as usize].wasted_bytes += ino.size;
+                let l = &mut self.layers[ino.layer as usize];
+                l.wasted_bytes += ino.size;
+                l.wasted_download += ino.download;
             }
         }
     }
@@ -578,12 +589,13 @@ impl Tree {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::layer::Change;
-    use crate::source::docs::Compression;
+    use crate::layer::Compression;
 
-    fn layer(changes: Vec<(&str, ChangeKind, u64)>) -> LayerChanges {
+    /// A layer of these entries (path, kind, size), for stacking tests.
+    pub(crate) fn layer(changes: Vec<(&str, ChangeKind, u64)>) -> LayerChanges {
         LayerChanges {
             index: 0,
             changes: changes
@@ -592,11 +604,13 @@ mod tests {
                     path: p.as_bytes().into(),
                     kind,
                     size,
+                    download: 0,
                     facts: None,
                 })
                 .collect(),
             stored_bytes: 0,
             tar_bytes: 0,
+            unattributed: 0,
             compression: Compression::None,
             warnings: vec![],
         }

@@ -38,6 +38,7 @@ fuzz_target!(|data: &[u8]| {
         verify: Verify::Full,
         limits: Limits {
             max_layer_bytes: 16 << 20,
+            max_entries: 1 << 20,
         },
         jobs: Some(1),
         ..AnalyzeOptions::default()

@@ -24,6 +24,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let limits = Limits {
         max_layer_bytes: 16 << 20,
+        max_entries: 1 << 20,
     };
     let Ok(mut lc) = read_layer(
         &spec,

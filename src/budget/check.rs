@@ -18,7 +18,29 @@ const CONTRIBUTORS: usize = 10;
 
 /// Evaluate `budget` on `a` (and `baseline` for growth rules).
 pub fn check(budget: &Budget, a: &Analysis, baseline: Option<&Analysis>) -> Result<CheckReport> {
-    let ctx = Ctx::new(budget, a, baseline)?;
+    check_with_window(budget, a, baseline, None)
+}
+
+/// The growth window of the size history for `growth_window.max_percent`:
+/// the oldest of the series' last `builds` records, and the builds in the
+/// window that grew the most (its contributors).
+#[derive(Debug, Clone)]
+pub struct Window {
+    /// Records in the window (before this run).
+    pub builds: usize,
+    pub base_final_bytes: u64,
+    pub contributors: Vec<Contributor>,
+}
+
+/// [`check`] with the size history's growth window.
+pub fn check_with_window(
+    budget: &Budget,
+    a: &Analysis,
+    baseline: Option<&Analysis>,
+    window: Option<&Window>,
+) -> Result<CheckReport> {
+    let mut ctx = Ctx::new(budget, a, baseline)?;
+    ctx.window = window;
     let findings = budget
         .limits
         .iter()
@@ -59,6 +81,7 @@ struct Ctx<'a> {
     excluded_by_cat: BTreeMap<&'a str, u64>,
     forbid: GlobSet,
     diff: Option<Diff>,
+    window: Option<&'a Window>,
 }
 
 fn rel(p: &str) -> &str {
@@ -79,6 +102,7 @@ impl<'a> Ctx<'a> {
             excluded_by_cat: BTreeMap::new(),
             forbid: globs(origin, &budget.forbidden_paths)?,
             diff: None,
+            window: None,
         };
         for e in a.paths.iter().flat_map(|p| &p.entries) {
             if budget.exclude_paths.is_empty() || !exclude.is_match(rel(&e.path)) {
@@ -176,6 +200,19 @@ impl<'a> Ctx<'a> {
                 let growth = if c.delta > 0 { f64::INFINITY } else { 0.0 };
                 Amount::Real(c.percent.unwrap_or(growth).max(0.0))
             }
+            Measure::WindowGrowthPercent => {
+                let w = self.window.ok_or_else(|| {
+                    Error::Unsupported(format!(
+                        "{origin}: growth_window needs the size history: --history DB"
+                    ))
+                })?;
+                let grown = t.final_bytes.saturating_sub(w.base_final_bytes);
+                Amount::Real(match (grown, w.base_final_bytes) {
+                    (0, _) => 0.0,
+                    (_, 0) => f64::INFINITY,
+                    (g, b) => g as f64 * 100.0 / b as f64,
+                })
+            }
             Measure::DiveWastedBytes => Amount::Int(t.dive_wasted_bytes),
             Measure::DiveUserWastedRatio => Amount::Real(dive_user_wasted_ratio(a)),
         })
@@ -239,6 +276,10 @@ impl<'a> Ctx<'a> {
                 .map(|e| path_contributor(&e.path, e.bytes, e.layer))
                 .collect(),
             Contributors::GrownPaths => self.grown_paths(),
+            Contributors::WindowBuilds => self
+                .window
+                .map(|w| w.contributors.clone())
+                .unwrap_or_default(),
         }
     }
 

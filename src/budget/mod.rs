@@ -24,7 +24,7 @@ mod toml_file;
 pub use crate::finding::{
     Amount, Code, Contributor, ContributorKind, Finding, Level, Status, Unit,
 };
-pub use check::{check, dive_user_wasted_ratio};
+pub use check::{check, check_with_window, dive_user_wasted_ratio, Window};
 pub use model::{Budget, Limit, RuleLimit, DISCOVERED};
 pub use report::{CheckReport, Counts};
 pub use size::{parse_size, parse_size_arg};

@@ -46,6 +46,9 @@ pub struct Budget {
     pub origin: String,
     /// What the parser accepted but ignores (dive plugin rules), one line each.
     pub notes: Vec<String>,
+    /// `[growth_window] builds`: how many recorded builds of the series the
+    /// creep rule (`growth_window.max_percent`) looks back over.
+    pub growth_window_builds: Option<usize>,
 }
 
 impl Budget {
@@ -116,6 +119,11 @@ impl Budget {
     /// per-path contributors).
     pub fn needs_paths(&self) -> bool {
         !self.exclude_paths.is_empty() || self.limits.iter().any(|l| l.rule.paths)
+    }
+
+    /// Whether the growth-window rule is set (it needs `--history`).
+    pub fn needs_window(&self) -> bool {
+        self.growth_window_builds.is_some()
     }
 
     /// Whether any rule compares with a baseline image.

@@ -51,6 +51,9 @@ pub enum Measure {
     GrowthBytes,
     /// Growth ÷ the baseline's final bytes × 100.
     GrowthPercent,
+    /// Growth over the oldest of the series' last N records in the size
+    /// history ÷ its final bytes × 100 (`[growth_window]`).
+    WindowGrowthPercent,
     /// dive's wasted bytes.
     DiveWastedBytes,
     /// dive's wasted bytes ÷ file bytes of every layer above the first.
@@ -82,6 +85,8 @@ pub enum Contributors {
     ForbiddenPaths,
     /// The largest added or grown paths over the baseline.
     GrownPaths,
+    /// The builds of the growth window that grew the most.
+    WindowBuilds,
 }
 
 /// One rule.
@@ -165,6 +170,7 @@ pub const RULES: &[Rule] = &[
     paths(row(Code::B010, "forbidden_paths", Unit::Count, Max, M::ForbiddenPaths, "paths matching forbidden_paths", C::ForbiddenPaths)),
     baseline(row(Code::B011, "max_growth_bytes", Unit::Bytes, Max, M::GrowthBytes, "growth over the baseline", C::GrownPaths)),
     baseline(row(Code::B012, "max_growth_percent", Unit::Percent, Max, M::GrowthPercent, "growth over the baseline", C::GrownPaths)),
+    row(Code::B013, "growth_window.max_percent", Unit::Percent, Max, M::WindowGrowthPercent, "growth over the growth window", C::WindowBuilds),
     dive(row(Code::D001, "lowestEfficiency", Unit::Ratio, Min, M::Efficiency, "efficiency", C::Layers(L::Wasted))),
     dive(row(Code::D002, "highestWastedBytes", Unit::Bytes, Max, M::DiveWastedBytes, "wasted bytes (dive)", C::Layers(L::Wasted))),
     dive(row(Code::D003, "highestUserWastedPercent", Unit::Ratio, Max, M::DiveUserWastedRatio, "wasted bytes per byte added above the base layer (dive)", C::Layers(L::Wasted))),

@@ -35,9 +35,10 @@ impl Budget {
                     );
                 }
                 "exclude_paths" => b.exclude_paths = strings(origin, key, value)?,
+                "growth_window" => growth_window(&mut b, origin, value)?,
                 _ => {
                     let rule = rules::find(Syntax::Toml, key)
-                        .filter(|r| !r.key.contains('*') && r.code != Code::B010)
+                        .filter(|r| !r.key.contains('*') && r.code != Code::B010 && r.code != Code::B013)
                         .ok_or_else(|| {
                             bad(
                                 origin,
@@ -62,6 +63,51 @@ impl Budget {
         globs(origin, &b.exclude_paths)?;
         Ok(b)
     }
+}
+
+/// `[growth_window]`: `builds` (at least 2) and `max_percent`, optionally
+/// `level`.
+fn growth_window(b: &mut Budget, origin: &str, v: &Value) -> Result<()> {
+    let key = "growth_window";
+    let Value::Table(t) = v else {
+        return Err(bad(
+            origin,
+            format!("{key}: expected a table with `builds` and `max_percent`"),
+        ));
+    };
+    if let Some(other) = t
+        .keys()
+        .find(|k| !["builds", "max_percent", "level"].contains(&k.as_str()))
+    {
+        return Err(bad(
+            origin,
+            format!("{key}: unknown key {other:?} (known: builds, max_percent, level)"),
+        ));
+    }
+    let builds = match t.get("builds") {
+        Some(Value::Integer(n)) if *n >= 2 => *n as usize,
+        _ => {
+            return Err(bad(
+                origin,
+                format!("{key}.builds: expected an integer of at least 2"),
+            ))
+        }
+    };
+    let max = t
+        .get("max_percent")
+        .ok_or_else(|| bad(origin, format!("{key}: the table needs `max_percent`")))?;
+    let max = number(origin, "growth_window.max_percent", max)?;
+    let level = level(origin, key, t.get("level"))?;
+    b.growth_window_builds = Some(builds);
+    b.set(
+        rules::by_code(Code::B013),
+        Limit {
+            value: Amount::Real(max),
+            level,
+        },
+        None,
+    );
+    Ok(())
 }
 
 /// A rule's value: plain, or a table `{ value = …, level = "warn" }`.

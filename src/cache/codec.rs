@@ -8,14 +8,14 @@
 //! another image); each change (kind, path, size, ELF facts, captured
 //! package database); the tags; the sha256 trailer.
 
-use crate::classify::PathTag;
 use crate::entryfile::{In, Out};
 use crate::layer::probe::{DbKind, FileFacts};
+use crate::layer::PathTag;
 use crate::layer::{elf::ElfFacts, Change, ChangeKind, Compression, LayerChanges};
 
 const MAGIC: &[u8; 16] = b"imgaudit-layer\x00\x01";
 /// Part of every key: a format change makes old entries unreachable.
-pub(super) const FORMAT: u32 = 2;
+pub(super) const FORMAT: u32 = 3;
 
 /// Bytes at the start of an entry that [`stored_bytes`] needs.
 pub(super) const HEAD: usize = MAGIC.len() + 8;
@@ -33,6 +33,7 @@ pub(super) fn encode(lc: &LayerChanges, tags: &[PathTag]) -> Vec<u8> {
     let mut o = Out::new(MAGIC, 64 * lc.changes.len() + 1024);
     o.u64(lc.stored_bytes);
     o.u64(lc.tar_bytes);
+    o.u64(lc.unattributed);
     o.u8(match lc.compression {
         Compression::None => 0,
         Compression::Gzip => 1,
@@ -71,6 +72,7 @@ pub(super) fn encode(lc: &LayerChanges, tags: &[PathTag]) -> Vec<u8> {
         }
         o.bytes(&c.path);
         o.u64(c.size);
+        o.u64(c.download);
         let facts = c.facts.as_deref();
         match facts.and_then(|f| f.elf) {
             Some(e) => {
@@ -105,6 +107,7 @@ pub(super) fn decode(all: &[u8], index: usize) -> Option<(LayerChanges, Vec<Path
     let mut r = In::open(all, MAGIC)?;
     let stored_bytes = r.u64()?;
     let tar_bytes = r.u64()?;
+    let unattributed = r.u64()?;
     let compression = match r.u8()? {
         0 => Compression::None,
         1 => Compression::Gzip,
@@ -137,6 +140,7 @@ pub(super) fn decode(all: &[u8], index: usize) -> Option<(LayerChanges, Vec<Path
         };
         let path: Box<[u8]> = r.bytes()?.into();
         let size = r.u64()?;
+        let download = r.u64()?;
         let elf = match r.u8()? {
             0 => None,
             1 => Some(ElfFacts {
@@ -164,6 +168,7 @@ pub(super) fn decode(all: &[u8], index: usize) -> Option<(LayerChanges, Vec<Path
             path,
             kind,
             size,
+            download,
             facts,
         });
     }
@@ -182,6 +187,7 @@ pub(super) fn decode(all: &[u8], index: usize) -> Option<(LayerChanges, Vec<Path
             changes,
             stored_bytes,
             tar_bytes,
+            unattributed,
             compression,
             warnings,
         },
@@ -199,6 +205,7 @@ pub(super) mod tests {
                 path: b"usr/bin/x"[..].into(),
                 kind: ChangeKind::File,
                 size: 1234,
+                download: 40,
                 facts: Some(Box::new(FileFacts {
                     elf: Some(ElfFacts {
                         strippable_bytes: 100,
@@ -212,6 +219,7 @@ pub(super) mod tests {
                 path: b"var/lib/dpkg/status"[..].into(),
                 kind: ChangeKind::File,
                 size: 5,
+                download: 10,
                 facts: Some(Box::new(FileFacts {
                     elf: None,
                     db: Some((DbKind::DpkgStatus, b"Package: x"[..].into())),
@@ -221,12 +229,14 @@ pub(super) mod tests {
                 path: b"usr/bin/y"[..].into(),
                 kind: ChangeKind::Hardlink(b"usr/bin/x"[..].into()),
                 size: 0,
+                download: 5,
                 facts: None,
             },
             Change {
                 path: b"opt/\xff\xfe"[..].into(),
                 kind: ChangeKind::Whiteout,
                 size: 0,
+                download: 4,
                 facts: None,
             },
         ];
@@ -236,10 +246,11 @@ pub(super) mod tests {
                 changes,
                 stored_bytes: 99,
                 tar_bytes: 4096,
+                unattributed: 40,
                 compression: Compression::Zstd,
                 warnings: vec!["layer 3: odd entry".into(), "something else".into()],
             },
-            vec![7, crate::classify::NO_TAG, 2, crate::classify::NO_TAG],
+            vec![7, crate::layer::NO_TAG, 2, crate::layer::NO_TAG],
         )
     }
 
@@ -252,6 +263,7 @@ pub(super) mod tests {
         assert_eq!(back.index, 5);
         assert_eq!(back.stored_bytes, 99);
         assert_eq!(back.tar_bytes, 4096);
+        assert_eq!(back.unattributed, 40);
         assert_eq!(back.compression, Compression::Zstd);
         assert_eq!(back.warnings, vec!["layer 5: odd entry", "something else"]);
         assert_eq!(back.changes.len(), lc.changes.len());
@@ -259,6 +271,7 @@ pub(super) mod tests {
             assert_eq!(a.path, b.path);
             assert_eq!(a.kind, b.kind);
             assert_eq!(a.size, b.size);
+            assert_eq!(a.download, b.download);
             assert_eq!(format!("{:?}", a.facts), format!("{:?}", b.facts));
         }
     }

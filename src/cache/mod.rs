@@ -21,9 +21,9 @@
 
 mod codec;
 
-use crate::classify::PathTag;
 use crate::entryfile::{self, entry_path, read_entry, write_atomic};
 use crate::error::{Error, Result};
+use crate::layer::PathTag;
 use crate::layer::{LayerChanges, LayerSpec};
 use sha2::{Digest as _, Sha256};
 use std::path::{Path, PathBuf};

@@ -295,10 +295,7 @@ impl Rules {
     }
 }
 
-/// A path's category by path rules alone, computed per layer on the decode
-/// workers and carried by the size tree ([`NO_TAG`]: no path rule matched).
-pub type PathTag = u16;
-pub const NO_TAG: PathTag = PathTag::MAX;
+pub use crate::layer::{PathTag, NO_TAG};
 
 fn merge(into: &mut RuleDef, d: RuleDef) {
     macro_rules! take {

@@ -17,9 +17,11 @@ pub enum Command {
     /// Analyse one image: size per layer, directory and file, and the bytes wasted by later layers.
     ///
     /// IMAGE is one of:
-    ///   docker-archive:PATH[:TAG]   `docker save` output (legacy or Docker 25+), gzip allowed
-    ///   oci:DIR[:REF]               an OCI image layout directory
-    ///   oci-archive:PATH[:REF]      an OCI image layout as a tar
+    ///   docker-archive:PATH[:NAME[:TAG]|:@N]
+    ///                               `docker save` output (legacy or Docker 25+), gzip allowed;
+    ///                               NAME as skopeo reads it, @N the N-th image
+    ///   oci:DIR[:REF|:@N]           an OCI image layout directory
+    ///   oci-archive:PATH[:REF|:@N]  an OCI image layout as a tar
     ///   docker://[REGISTRY/]REPO[:TAG|@DIGEST]
     ///                               straight from a registry (no daemon, no temp copy)
     ///   docker-daemon:NAME[:TAG]    the local Docker daemon (DOCKER_HOST honoured)
@@ -41,6 +43,17 @@ pub enum Command {
     ///   imgaudit diff old.tar oci:./new --format markdown > comment.md
     #[command(verbatim_doc_comment)]
     Diff(DiffArgs),
+    /// Explore one image full screen in the terminal: layers, the file tree, and what each layer added, modified, removed and wasted.
+    ///
+    /// Keys: Tab switches pane, ↑/↓ move, Enter/Space open a directory,
+    /// 1-5 filter (added, modified, removed, unmodified, wasted) by the
+    /// selected layer, s sorts by size or name, / searches, q quits.
+    /// NO_COLOR turns colours off.
+    ///
+    /// Example:
+    ///   imgaudit explore python:3.12-slim
+    #[command(verbatim_doc_comment)]
+    Explore(ExploreArgs),
     /// Check an image against a size budget (exit 0 pass, 1 a fail-level rule failed, 2 error).
     ///
     /// Examples:
@@ -62,6 +75,19 @@ pub enum Command {
     ///   imgaudit cache prune
     #[command(verbatim_doc_comment)]
     Cache(CacheArgs),
+    /// Show the size history recorded by `analyze`/`check --history DB`: the
+    /// records, the steps beyond the series' normal noise and slow creeps.
+    ///
+    /// DB is a SQLite file or a postgres:// URL (also IMGAUDIT_HISTORY).
+    /// See docs/HISTORY.md.
+    ///
+    /// Examples:
+    ///   imgaudit history --history sizes.db --series app --last 30
+    ///   imgaudit history --history sizes.db --format markdown > comment.md
+    ///   imgaudit history --history sizes.db --format html --output history.html
+    ///   imgaudit history import --history sizes.db old/*.json
+    #[command(verbatim_doc_comment)]
+    History(HistoryArgs),
     /// Print a shell completion script for imgaudit.
     ///
     /// Examples:
@@ -111,6 +137,8 @@ pub enum FormatArg {
     Markdown,
     /// One self-contained HTML file (treemap, layer bars, savings).
     Html,
+    /// Every entry of every layer, one JSON object per line (`analyze` of one image).
+    Jsonl,
 }
 
 #[derive(Copy, Clone, ValueEnum)]
@@ -152,6 +180,74 @@ pub struct AnalyzeArgs {
     /// Deepest directory level listed under "Largest directories".
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub depth: usize,
+    #[command(flatten)]
+    pub record: RecordArgs,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Recording a run in the size history (analyze, check).
+#[derive(Args)]
+pub struct RecordArgs {
+    /// Record the run in this size history: a SQLite file (created when
+    /// missing) or a postgres:// URL. See docs/HISTORY.md.
+    #[arg(long, value_name = "DB", env = "IMGAUDIT_HISTORY")]
+    pub history: Option<String>,
+    /// The series to record under (default: the image's repository name
+    /// without tag or digest; an archive's or layout's file name).
+    #[arg(long, value_name = "NAME", requires = "history")]
+    pub series: Option<String>,
+    /// A label for the record, KEY=VALUE; repeatable. Added to what the CI
+    /// environment says (commit, branch, pull_request, run_url).
+    #[arg(long, value_name = "KEY=VALUE", requires = "history")]
+    pub label: Vec<String>,
+}
+
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct HistoryArgs {
+    #[command(subcommand)]
+    pub action: Option<HistoryAction>,
+    /// The size history: a SQLite file or a postgres:// URL.
+    #[arg(long, value_name = "DB", env = "IMGAUDIT_HISTORY")]
+    pub history: Option<String>,
+    /// Only this series (default: every series).
+    #[arg(long, value_name = "NAME")]
+    pub series: Option<String>,
+    /// Only the last N records (of the selection).
+    #[arg(long, value_name = "N")]
+    pub last: Option<usize>,
+    /// Only records with this label, KEY=VALUE; repeatable.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub label: Vec<String>,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value = "table")]
+    pub format: FormatArg,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+pub enum HistoryAction {
+    /// Backfill records from saved `analyze --format json` output.
+    ///
+    /// Each file is recorded as if `analyze` had just run, dated by the file's
+    /// modification time.
+    Import {
+        /// Saved `imgaudit analyze IMAGE --format json` output.
+        #[arg(required = true, value_name = "FILE.json")]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        record: RecordArgs,
+    },
+}
+
+#[derive(Args)]
+pub struct ExploreArgs {
+    /// The image to explore (the forms `analyze` accepts).
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -197,6 +293,18 @@ pub struct CheckArgs {
     /// Also write the findings as JUnit XML to FILE.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// With --history and no --baseline: take the baseline from the latest
+    /// record carrying this label, KEY=VALUE (repeatable), instead of the
+    /// latest record of the series.
+    #[arg(
+        long,
+        value_name = "KEY=VALUE",
+        requires = "history",
+        conflicts_with = "baseline"
+    )]
+    pub baseline_label: Vec<String>,
+    #[command(flatten)]
+    pub record: RecordArgs,
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -204,8 +312,9 @@ pub struct CheckArgs {
 /// Options shared by every command that reads images.
 #[derive(Args)]
 pub struct CommonArgs {
-    /// Platform to pick from a multi-platform image (os/arch[/variant]).
-    /// Default: linux/amd64, or the only one present.
+    /// Platform to pick from a multi-platform image (os/arch[/variant], or
+    /// a short form: `arm64`), matched as containerd does. Default:
+    /// linux/amd64, or the only one present.
     #[arg(long, value_name = "OS/ARCH")]
     pub platform: Option<String>,
     /// Registry user name (the password is read from standard input: --password-stdin).
@@ -247,7 +356,7 @@ pub struct CommonArgs {
     #[arg(long, value_name = "SIZE", default_value = "1 TiB", value_parser = imgaudit::budget::parse_size_arg)]
     pub max_layer_bytes: u64,
     /// Refuse images with more entries than this, all layers together
-    /// (bounds memory: roughly 360 bytes per entry, docs/PERFORMANCE.md).
+    /// (bounds memory: roughly 150 bytes per entry).
     #[arg(long, value_name = "N", default_value_t = imgaudit::layer::DEFAULT_MAX_ENTRIES)]
     pub max_entries: u64,
     /// Decoder threads (default: one per core).

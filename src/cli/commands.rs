@@ -38,7 +38,7 @@ fn layout(output: Option<&PathBuf>, c: &Common) -> report::RenderOptions {
 }
 
 /// Write a report to FILE or standard output (a closed pipe is not an error).
-fn emit(
+pub(super) fn emit(
     output: Option<&PathBuf>,
     render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> anyhow::Result<()> {
@@ -73,11 +73,19 @@ pub fn analyze(s: AnalyzeSettings) -> anyhow::Result<ExitCode> {
         Ok(image) => image,
         Err(e) => anyhow::bail!("{e}"),
     };
+    if s.format == Format::Jsonl {
+        return jsonl(image, &s);
+    }
     let analysis = analyze_one(image, &s.common, None, None)?;
-    let tree = imgaudit::dirtree::build(&analysis, 6, 0.002);
+    let mut s = s;
+    if let Some(r) = s.record.as_mut() {
+        r.record(&analysis)?;
+    }
+    let tree = imgaudit::explore::model::build(&analysis, Default::default());
     let mut analysis = analysis;
     // The path list fed the tree; it is not part of the analysis report.
     analysis.paths = None;
+    analysis.changes = None;
     let o = layout(s.output.as_ref(), &s.common);
     emit(s.output.as_ref(), |w| {
         report::render_analysis_with(&analysis, tree.as_ref(), s.format, &o, w)
@@ -85,12 +93,30 @@ pub fn analyze(s: AnalyzeSettings) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn summary(s: AnalyzeSettings) -> anyhow::Result<ExitCode> {
+/// `analyze --format jsonl`: every entry of every layer, recorded while the
+/// layers are stacked and written once the last one is.
+fn jsonl(image: &ImageRef, s: &AnalyzeSettings) -> anyhow::Result<ExitCode> {
+    let c = &s.common;
+    // The spill files go to the cache directory (the temporary one under
+    // --no-cache).
+    let mut export = imgaudit::report::jsonl::JsonlExport::new(c.options.layer_cache.as_deref())
+        .context("cannot create the JSONL spill files")?;
+    imgaudit::run::analyze_observed(image, &c.options, &bar(c.progress), &mut export)?;
+    emit(s.output.as_ref(), |w| export.write(w))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn summary(mut s: AnalyzeSettings) -> anyhow::Result<ExitCode> {
     use imgaudit::summary::SummaryRow;
     let mut rows = Vec::new();
+    let mut recorder = s.record.take();
     // One image (or platform) that fails is a row and a message; the others
     // are still analysed and reported, and the exit code says 2 at the end.
-    let record = |rows: &mut Vec<SummaryRow>, given: &str, r: anyhow::Result<_>| match r {
+    let mut record = |rows: &mut Vec<SummaryRow>, given: &str, r: anyhow::Result<_>| match r
+        .and_then(|a| match recorder.as_mut() {
+            Some(h) => h.record(&a).map(|_| a),
+            None => Ok(a),
+        }) {
         Ok(a) => rows.push(SummaryRow::of(&a)),
         Err(e) => {
             // Most errors name the image already; say it once.
@@ -142,14 +168,20 @@ fn summary(s: AnalyzeSettings) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// Each side of a diff page unfolds half as far as one image's page.
+const DIFF_SIDE: imgaudit::explore::Limits = imgaudit::explore::Limits {
+    min_share: 2e-5,
+    max_children: 300,
+};
+
 pub fn diff(s: DiffSettings) -> anyhow::Result<ExitCode> {
     let before = analyze_one(&s.before, &s.common, None, Some("before image"))?;
     let after = analyze_one(&s.after, &s.common, None, Some("after image"))?;
     let d = imgaudit::diff::diff(&before, &after, s.top);
     let trees = if s.format == Format::Html {
         (
-            imgaudit::dirtree::build(&before, 5, 0.004),
-            imgaudit::dirtree::build(&after, 5, 0.004),
+            imgaudit::explore::model::build(&before, DIFF_SIDE),
+            imgaudit::explore::model::build(&after, DIFF_SIDE),
         )
     } else {
         (None, None)
@@ -176,11 +208,20 @@ pub fn check(s: CheckSettings) -> anyhow::Result<ExitCode> {
         );
     }
     let a = analyze_one(&s.image, &s.common, None, None)?;
-    let base = match &s.baseline {
-        Some(b) => Some(analyze_one(b, &s.common, None, Some("baseline image"))?),
-        None => None,
+    let mut s = s;
+    let base = match (&s.baseline, s.record.as_mut()) {
+        (Some(b), _) => Some(analyze_one(b, &s.common, None, Some("baseline image"))?),
+        (None, Some(h)) if s.budget.needs_baseline() => Some(h.baseline(&a, &s.baseline_labels)?),
+        _ => None,
     };
-    let r = imgaudit::budget::check(&s.budget, &a, base.as_ref())?;
+    let window = match (s.budget.growth_window_builds, s.record.as_mut()) {
+        (Some(builds), Some(h)) => Some(h.window(&a, builds, &s.baseline_labels)?),
+        _ => None,
+    };
+    let r = imgaudit::budget::check_with_window(&s.budget, &a, base.as_ref(), window.as_ref())?;
+    if let Some(h) = s.record.as_mut() {
+        h.record(&a)?;
+    }
     if s.annotations {
         // GitHub reads workflow commands from standard output and standard
         // error alike: a report on standard output (a PR comment, JSON)
@@ -274,5 +315,19 @@ pub fn man() -> anyhow::Result<ExitCode> {
         page.render_version_section(w)?;
         Ok(())
     })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The full-screen terminal explorer over one image.
+pub fn explore(s: super::settings::ExploreSettings) -> anyhow::Result<ExitCode> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        anyhow::bail!("explore needs a terminal (standard input and output); for a file, use analyze --format html");
+    }
+    let a = analyze_one(&s.image, &s.common, None, None)?;
+    let x = imgaudit::explore::model::build(&a, Default::default())
+        .context("no file list to explore")?;
+    drop(a);
+    imgaudit::explore::tui::run(&x).context("terminal")?;
     Ok(ExitCode::SUCCESS)
 }

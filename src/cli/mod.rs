@@ -6,6 +6,7 @@
 
 pub mod args;
 pub mod commands;
+pub mod history;
 pub mod progress;
 pub mod settings;
 
@@ -19,8 +20,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Analyze(args) => args.into_settings().and_then(commands::analyze),
         Command::Diff(args) => args.into_settings().and_then(commands::diff),
+        Command::Explore(args) => args.into_settings().and_then(commands::explore),
         Command::Check(args) => args.into_settings().and_then(commands::check),
         Command::Cache(args) => commands::cache(args),
+        Command::History(args) => history::run(args),
         Command::Completions { shell } => commands::completions(shell),
         Command::Man => commands::man(),
     }

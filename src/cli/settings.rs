@@ -32,6 +32,8 @@ pub struct AnalyzeSettings {
     pub all_platforms: bool,
     pub format: Format,
     pub output: Option<PathBuf>,
+    /// Record each analysis in the size history (`--history`).
+    pub record: Option<super::history::Recorder>,
     pub common: Common,
 }
 
@@ -58,6 +60,11 @@ pub struct CheckSettings {
     pub junit: Option<PathBuf>,
     /// Print GitHub Actions workflow commands (GITHUB_ACTIONS=true).
     pub annotations: bool,
+    /// Record the run in the size history (`--history`); the baseline
+    /// comes from it when the budget needs one and no --baseline is given.
+    pub record: Option<super::history::Recorder>,
+    /// `--baseline-label`: the baseline record carries these labels.
+    pub baseline_labels: Vec<(String, String)>,
     pub common: Common,
 }
 
@@ -97,6 +104,7 @@ impl From<FormatArg> for Format {
         match f {
             FormatArg::Table => Format::Table,
             FormatArg::Json => Format::Json,
+            FormatArg::Jsonl => Format::Jsonl,
             FormatArg::Markdown => Format::Markdown,
             FormatArg::Html => Format::Html,
         }
@@ -211,6 +219,9 @@ impl AnalyzeArgs {
             images = vec![(self.images[0].clone(), ImageRef::parse(&self.images[0]))];
         }
         let format = Format::from(self.format);
+        if format == Format::Jsonl && (images.len() > 1 || self.all_platforms) {
+            anyhow::bail!("--format jsonl: one image, one platform at a time");
+        }
         // The HTML treemap of one image needs every final path.
         let paths = format == Format::Html && images.len() == 1 && !self.all_platforms;
         Ok(AnalyzeSettings {
@@ -218,6 +229,7 @@ impl AnalyzeArgs {
             all_platforms: self.all_platforms,
             format,
             output: self.output,
+            record: self.record.into_recorder()?,
             common: self.common.into_common(Detail {
                 top: self.top,
                 depth: self.depth,
@@ -227,8 +239,28 @@ impl AnalyzeArgs {
     }
 }
 
+/// Validated settings for `explore`.
+pub struct ExploreSettings {
+    pub image: ImageRef,
+    pub common: Common,
+}
+
+impl super::args::ExploreArgs {
+    pub fn into_settings(self) -> anyhow::Result<ExploreSettings> {
+        Ok(ExploreSettings {
+            image: ImageRef::parse(&self.image)?,
+            common: self.common.into_common(Detail {
+                top: 20,
+                depth: 3,
+                paths: true,
+            })?,
+        })
+    }
+}
+
 impl DiffArgs {
     pub fn into_settings(self) -> anyhow::Result<DiffSettings> {
+        refuse_jsonl(self.format, "diff")?;
         if let Some(o) = &self.output {
             check_writable("--output", o)?;
         }
@@ -265,15 +297,23 @@ fn budget(given: Option<PathBuf>) -> anyhow::Result<(Budget, PathBuf, bool)> {
 
 impl CheckArgs {
     pub fn into_settings(self) -> anyhow::Result<CheckSettings> {
+        refuse_jsonl(self.format, "check")?;
         for (flag, path) in [("--output", &self.output), ("--junit", &self.junit)] {
             if let Some(p) = path {
                 check_writable(flag, p)?;
             }
         }
         let (budget, file, discovered) = budget(self.budget)?;
-        if budget.needs_baseline() && self.baseline.is_none() {
+        let record = self.record.into_recorder()?;
+        if budget.needs_baseline() && self.baseline.is_none() && record.is_none() {
             bail!(
-                "{}: max_growth_bytes / max_growth_percent need --baseline IMAGE",
+                "{}: max_growth_bytes / max_growth_percent need --baseline IMAGE or --history DB",
+                file.display()
+            );
+        }
+        if budget.needs_window() && record.is_none() {
+            bail!(
+                "{}: growth_window needs the size history: --history DB",
                 file.display()
             );
         }
@@ -287,6 +327,13 @@ impl CheckArgs {
             output: self.output,
             junit: self.junit,
             annotations: std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true"),
+            record,
+            baseline_labels: self
+                .baseline_label
+                .iter()
+                .map(|l| imgaudit::history::parse_label(l))
+                .collect::<Result<_, _>>()
+                .context("--baseline-label")?,
             common: self.common.into_common(Detail {
                 top: 20,
                 depth: 3,
@@ -296,4 +343,12 @@ impl CheckArgs {
             budget,
         })
     }
+}
+
+/// `--format jsonl` is an `analyze` export only.
+pub(super) fn refuse_jsonl(f: FormatArg, command: &str) -> anyhow::Result<()> {
+    if matches!(f, FormatArg::Jsonl) {
+        anyhow::bail!("--format jsonl is for `analyze` only, not `{command}`");
+    }
+    Ok(())
 }

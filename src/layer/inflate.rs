@@ -19,7 +19,9 @@
 //! beyond one call: input and output slices are handed over for one
 //! `isal_inflate` call and the pointers cleared after.
 
+use super::meter::{Counted, Meter};
 use std::io::{self, BufReader, Read};
+use std::sync::Arc;
 
 /// Which gzip decoder a layer read uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -53,7 +55,7 @@ impl Inflater {
 /// (they were read, so a hashing reader underneath has seen them).
 pub enum GzDecoder<R: Read> {
     /// flate2 with zlib-rs.
-    ZlibRs(Box<flate2::bufread::MultiGzDecoder<BufReader<R>>>),
+    ZlibRs(Box<flate2::bufread::MultiGzDecoder<Counted<BufReader<R>>>>),
     /// ISA-L igzip.
     #[cfg(feature = "isal")]
     Isal(Box<isal::IsalGzDecoder<R>>),
@@ -63,17 +65,25 @@ impl<R: Read> GzDecoder<R> {
     /// A decoder of the given kind (`Auto` and an unbuilt `Isal` fall back
     /// to what this build has).
     pub fn new(inner: BufReader<R>, which: Inflater) -> Self {
+        Self::metered(inner, which, None)
+    }
+
+    /// [`GzDecoder::new`], counting the compressed bytes it consumes on
+    /// `meter` (the download cost of each tar entry, `meter.rs`).
+    pub fn metered(inner: BufReader<R>, which: Inflater, meter: Option<Arc<Meter>>) -> Self {
         match which.resolved() {
             #[cfg(feature = "isal")]
-            Inflater::Isal => GzDecoder::Isal(Box::new(isal::IsalGzDecoder::new(inner))),
-            _ => GzDecoder::ZlibRs(Box::new(flate2::bufread::MultiGzDecoder::new(inner))),
+            Inflater::Isal => GzDecoder::Isal(Box::new(isal::IsalGzDecoder::new(inner, meter))),
+            _ => GzDecoder::ZlibRs(Box::new(flate2::bufread::MultiGzDecoder::new(
+                Counted::new(inner, meter),
+            ))),
         }
     }
 
     /// The underlying reader.
     pub fn into_inner(self) -> R {
         match self {
-            GzDecoder::ZlibRs(d) => d.into_inner().into_inner(),
+            GzDecoder::ZlibRs(d) => d.into_inner().into_inner().into_inner(),
             #[cfg(feature = "isal")]
             GzDecoder::Isal(d) => d.into_inner(),
         }
@@ -92,8 +102,10 @@ impl<R: Read> Read for GzDecoder<R> {
 
 #[cfg(feature = "isal")]
 mod isal {
+    use super::super::meter::{count, Meter};
     use isal_sys::igzip_lib as ffi;
     use std::io::{self, BufRead, BufReader, Read};
+    use std::sync::Arc;
 
     /// Compressed bytes read from the source at a time.
     const IN_CAP: usize = 256 * 1024;
@@ -111,6 +123,8 @@ mod isal {
         buf: Box<[u8]>,
         pos: usize,
         end: usize,
+        /// Counts what igzip consumes (download cost per tar entry).
+        meter: Option<Arc<Meter>>,
     }
 
     impl<R: Read> Read for Input<R> {
@@ -143,7 +157,9 @@ mod isal {
         }
 
         fn consume(&mut self, n: usize) {
-            self.pos = (self.pos + n).min(self.end);
+            let to = (self.pos + n).min(self.end);
+            count(&self.meter, to - self.pos);
+            self.pos = to;
         }
     }
 
@@ -305,7 +321,7 @@ mod isal {
 
     impl<R: Read> IsalGzDecoder<R> {
         /// Takes over what `buffered` holds, then reads its inner reader.
-        pub fn new(buffered: BufReader<R>) -> Self {
+        pub fn new(buffered: BufReader<R>, meter: Option<Arc<Meter>>) -> Self {
             let mut buf = vec![0u8; IN_CAP.max(buffered.buffer().len()) + PAD].into_boxed_slice();
             let end = buffered.buffer().len();
             buf[..end].copy_from_slice(buffered.buffer());
@@ -315,6 +331,7 @@ mod isal {
                     buf,
                     pos: 0,
                     end,
+                    meter,
                 },
                 state: State::new(),
                 at_member_start: true,

@@ -12,6 +12,7 @@
 
 pub mod elf;
 pub mod inflate;
+pub mod meter;
 pub mod probe;
 mod spec;
 pub mod tarstream;
@@ -20,7 +21,15 @@ use crate::digest::{Digest, HashingReader};
 use crate::error::{Error, Result};
 use inflate::GzDecoder;
 pub use inflate::Inflater;
+use meter::{Counted, Meter, Metered};
 pub use spec::{Compression, LayerSpec};
+
+/// A path's category by path rules alone: an index the classify stage gives
+/// each entry on the decode workers, carried opaquely by the size tree and
+/// the layer cache ([`NO_TAG`]: no path rule matched). It lives here, with
+/// the entries it travels with, so the tree never depends on classification.
+pub type PathTag = u16;
+pub const NO_TAG: PathTag = PathTag::MAX;
 use std::io::{self, BufRead, BufReader, Read};
 use tarstream::{Kind, ReadSkip, TarReader};
 
@@ -86,6 +95,10 @@ pub struct Change {
     pub kind: ChangeKind,
     /// Regular-file size in bytes (0 for everything else).
     pub size: u64,
+    /// Stored (compressed) bytes of the layer blob attributed to this entry:
+    /// the compressed input consumed from its header to the next entry's
+    /// header (see `meter.rs`); its tar bytes for an uncompressed layer.
+    pub download: u64,
     /// What the probes learnt from the file's contents.
     pub facts: Option<Box<probe::FileFacts>>,
 }
@@ -99,6 +112,10 @@ pub struct LayerChanges {
     pub stored_bytes: u64,
     /// Bytes of the uncompressed tar stream.
     pub tar_bytes: u64,
+    /// Stored bytes attributed to no entry: the end-of-archive blocks, the
+    /// compressor's trailer, skipped members. Σ `download` of the changes
+    /// plus this is `stored_bytes` exactly.
+    pub unattributed: u64,
     /// Compression found in the bytes.
     pub compression: Compression,
     pub warnings: Vec<String>,
@@ -151,6 +168,9 @@ pub fn display_path(p: &[u8]) -> String {
     format!("/{}", String::from_utf8_lossy(p))
 }
 
+/// The tar walk's read buffer over the decoded stream.
+const TAR_BUFFER: usize = 256 * 1024;
+
 /// Calls `f` with the number of bytes each read returns (progress bars).
 struct ProgressReader<'a, R> {
     inner: R,
@@ -200,7 +220,7 @@ impl<R: Read> Read for BudgetReader<R> {
 enum Decoder<R: Read> {
     Plain(BufReader<R>),
     Gzip(GzDecoder<R>),
-    Zstd(zstd::stream::read::Decoder<'static, BufReader<R>>),
+    Zstd(zstd::stream::read::Decoder<'static, Counted<BufReader<R>>>),
 }
 
 impl<R: Read> Read for Decoder<R> {
@@ -220,7 +240,7 @@ impl<R: Read> Decoder<R> {
         match self {
             Decoder::Plain(r) => r.into_inner(),
             Decoder::Gzip(r) => r.into_inner(),
-            Decoder::Zstd(r) => r.finish().into_inner(),
+            Decoder::Zstd(r) => r.finish().into_inner().into_inner(),
         }
     }
 }
@@ -291,11 +311,17 @@ pub fn read_layer(
             spec.index
         ));
     }
+    // What each entry costs to download: for a compressed layer, the
+    // compressed bytes consumed between its header and the next (meter.rs);
+    // for a plain tar, its tar bytes.
+    let meter = Meter::new(TAR_BUFFER);
     let decoder = match compression {
         Compression::None => Decoder::Plain(buffered),
-        Compression::Gzip => Decoder::Gzip(GzDecoder::new(buffered, inflater)),
+        Compression::Gzip => {
+            Decoder::Gzip(GzDecoder::metered(buffered, inflater, Some(meter.clone())))
+        }
         Compression::Zstd => Decoder::Zstd(
-            zstd::stream::read::Decoder::with_buffer(buffered)
+            zstd::stream::read::Decoder::with_buffer(Counted::new(buffered, Some(meter.clone())))
                 .map_err(|e| layer_err(format!("bad zstd stream: {e}")))?,
         ),
     };
@@ -307,14 +333,18 @@ pub fn read_layer(
         && (verify == Verify::Full || spec.digest.is_none());
     let decoded = HashingReader::new(
         BudgetReader {
-            inner: decoder,
+            inner: Metered::new(decoder, meter.clone()),
             left: limits.max_layer_bytes,
             limit: limits.max_layer_bytes,
         },
         check_diff,
     );
-    let mut tar = TarReader::new(ReadSkip(BufReader::with_capacity(256 * 1024, decoded)));
-    let mut changes = Vec::new();
+    let mut tar = TarReader::new(ReadSkip(BufReader::with_capacity(TAR_BUFFER, decoded)));
+    let mut changes: Vec<Change> = Vec::new();
+    // The change the bytes since `segment_start` (stored offset) belong to.
+    let mut open: Option<usize> = None;
+    let mut segment_start = 0u64;
+    let mut attributed = 0u64;
     let ctx = |e: io::Error, tar: &TarReader<_>| {
         if let Some(over) = e.get_ref().and_then(|r| r.downcast_ref::<OverLimit>()) {
             return layer_err(over.to_string());
@@ -331,6 +361,17 @@ pub fn read_layer(
     };
     if !empty {
         loop {
+            // The next header's stored offset closes the open entry's segment.
+            tar.skip_data().map_err(|e| ctx(e, &tar))?;
+            let here = match compression {
+                Compression::None => tar.position(),
+                _ => meter.at(tar.position()),
+            };
+            if let Some(i) = open.take() {
+                changes[i].download = here - segment_start;
+                attributed += here - segment_start;
+            }
+            segment_start = here;
             let entry = match tar.next_entry() {
                 Ok(Some(e)) => e,
                 Ok(None) => break,
@@ -349,6 +390,7 @@ pub fn read_layer(
                             .map_err(|e| ctx(e, &tar))?
                             .map(Box::new);
                     }
+                    open = Some(changes.len());
                     changes.push(c)
                 }
                 Ok(None) => {}
@@ -368,7 +410,7 @@ pub fn read_layer(
     let (diff_actual, tar_bytes, budget) = decoded
         .finish()
         .map_err(|e| layer_err(format!("while draining: {e}")))?;
-    let stored = budget.inner.into_inner();
+    let stored = budget.inner.inner.into_inner();
     let (stored_actual, stored_bytes, _) = stored
         .finish()
         .map_err(|e| layer_err(format!("while draining: {e}")))?;
@@ -404,6 +446,7 @@ pub fn read_layer(
         changes,
         stored_bytes,
         tar_bytes,
+        unattributed: stored_bytes.saturating_sub(attributed),
         compression,
         warnings,
     })
@@ -495,6 +538,7 @@ fn to_change(raw: &[u8], link: &[u8], kind: Kind, size: u64) -> Result<Option<Ch
                 path: dir.into(),
                 kind: ChangeKind::Opaque,
                 size: 0,
+                download: 0,
                 facts: None,
             }));
         }
@@ -514,6 +558,7 @@ fn to_change(raw: &[u8], link: &[u8], kind: Kind, size: u64) -> Result<Option<Ch
             path: target.into(),
             kind: ChangeKind::Whiteout,
             size: 0,
+            download: 0,
             facts: None,
         }));
     }
@@ -536,6 +581,7 @@ fn to_change(raw: &[u8], link: &[u8], kind: Kind, size: u64) -> Result<Option<Ch
         path: path.into(),
         kind,
         size,
+        download: 0,
         facts: None,
     }))
 }
@@ -569,5 +615,111 @@ mod tests {
         assert!(to_change(b".wh..wh.plnk", b"", Kind::File, 0)
             .unwrap()
             .is_none());
+    }
+
+    /// A tar of (path, contents) regular files, plus a `./` root entry.
+    fn tar_of(files: &[(&str, Vec<u8>)]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_ustar();
+        h.set_entry_type(tar::EntryType::Directory);
+        h.set_size(0);
+        h.set_mode(0o755);
+        h.set_cksum();
+        b.append_data(&mut h, "./", &[][..]).unwrap();
+        for (p, data) in files {
+            let mut h = tar::Header::new_ustar();
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            h.set_cksum();
+            b.append_data(&mut h, p, &data[..]).unwrap();
+        }
+        b.into_inner().unwrap()
+    }
+
+    /// Incompressible bytes (an LCG).
+    fn noise(n: usize, seed: u64) -> Vec<u8> {
+        let mut s = seed;
+        (0..n)
+            .map(|_| {
+                s = s.wrapping_mul(6364136223846793005).wrapping_add(1);
+                (s >> 56) as u8
+            })
+            .collect()
+    }
+
+    fn read(blob: Vec<u8>, tar: &[u8], inflater: Inflater) -> LayerChanges {
+        let spec = LayerSpec {
+            index: 0,
+            path: "blob".into(),
+            digest: Some(Digest::of_bytes(&blob)),
+            diff_id: Digest::of_bytes(tar),
+            media_type: None,
+            compression: None,
+            compressed_size: None,
+            created_by: None,
+        };
+        read_layer(
+            &spec,
+            Box::new(std::io::Cursor::new(blob)),
+            Verify::Full,
+            Limits::default(),
+            inflater,
+            true,
+            &|_| {},
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn download_bytes_sum_to_the_blob_and_follow_the_compressibility() {
+        use std::io::Write;
+        let files = vec![
+            ("a/zeros", vec![0u8; 3_000_000]),
+            ("a/noise", noise(1_000_000, 7)),
+            ("b/small", b"hello".to_vec()),
+            ("b/text", b"lib/usr/share/doc ".repeat(50_000)),
+            ("c/noise2", noise(200_000, 9)),
+        ];
+        let tar = tar_of(&files);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+        gz.write_all(&tar).unwrap();
+        let gz = gz.finish().unwrap();
+        let zst = zstd::encode_all(&tar[..], 3).unwrap();
+        let cases = [
+            (gz.clone(), Inflater::ZlibRs),
+            (gz, Inflater::Auto),
+            (zst, Inflater::Auto),
+            (tar.clone(), Inflater::Auto),
+        ];
+        for (blob, inflater) in cases {
+            let n = blob.len() as u64;
+            let lc = read(blob, &tar, inflater);
+            let what = format!("{:?} via {inflater:?}", lc.compression);
+            let sum: u64 = lc.changes.iter().map(|c| c.download).sum();
+            assert_eq!(sum + lc.unattributed, n, "{what}");
+            assert_eq!(lc.stored_bytes, n, "{what}");
+            let by = |p: &str| {
+                lc.changes
+                    .iter()
+                    .find(|c| &*c.path == p.as_bytes())
+                    .unwrap()
+                    .download
+            };
+            if lc.compression == Compression::None {
+                // A plain tar: header (512) + data padded to 512.
+                assert_eq!(by("b/small"), 1024, "{what}");
+                assert_eq!(by("a/zeros"), 512 + 3_000_000u64.div_ceil(512) * 512);
+                // The skipped root entry and the end-of-archive blocks.
+                assert_eq!(lc.unattributed, 512 + 1024, "{what}");
+                continue;
+            }
+            // Noise costs about its size, zeros and text almost nothing.
+            let noise = by("a/noise") as f64;
+            assert!((noise - 1e6).abs() < 0.03e6, "{what}: noise {noise}");
+            let noise2 = by("c/noise2") as f64;
+            assert!((noise2 - 2e5).abs() < 0.1e5, "{what}: noise2 {noise2}");
+            assert!(by("a/zeros") < 60_000, "{what}: zeros {}", by("a/zeros"));
+            assert!(by("b/text") < 60_000, "{what}: text {}", by("b/text"));
+        }
     }
 }

@@ -1,8 +1,11 @@
 //! One self-contained HTML file (inline CSS, JS and SVG; no network
-//! requests): the headline, a zoomable treemap of the final filesystem
-//! coloured by category, per-layer bars (kept vs wasted), the savings
-//! breakdown and packages; for a diff, both sides. The treemap's directory
-//! tree is computed by [`crate::dirtree`]; the page's script only lays it out.
+//! requests): the headline, the explorer (a zoomable treemap of the final
+//! filesystem down to files, each coloured by its category, with search, a
+//! layer selector showing what a layer added, modified, removed and wasted,
+//! details on hover, deep links `#path=`, `#q=`, `#layer=`), per-layer bars
+//! (kept vs wasted), the savings breakdown and packages; for a diff, both
+//! sides. The explorer's model is [`crate::explore`], inlined as compact
+//! JSON; the page's script only lays it out.
 //! The stylesheet and script are `assets/report.css` and `assets/report.js`,
 //! included at build time. Every text is escaped ([`escape::html`];
 //! image-derived text through [`escape::html_name`]).
@@ -18,7 +21,8 @@ use super::words::{headline_words, image_name, plural, signed};
 use crate::analysis::Analysis;
 use crate::budget::{CheckReport, Status};
 use crate::diff::Diff;
-use crate::dirtree::DirTree;
+use crate::explore::changes::PathSet;
+use crate::explore::{Explorer, Kind, Node};
 use crate::summary::Summary;
 use crate::units::{human, shorten};
 use std::fmt::Write as _;
@@ -81,22 +85,75 @@ fn fig(out: &mut String, id: &str, label: &str, bytes: Option<u64>) {
     );
 }
 
-/// The tree data element and the treemap container.
-fn treemap(out: &mut String, id: &str, tree: Option<&DirTree>) {
-    #[derive(serde::Serialize)]
-    struct Data<'a> {
-        categories: &'a [String],
-        colors: Vec<String>,
-        root: &'a crate::dirtree::DirNode,
+/// A tree node as a compact array (see `assets/report.js`): a directory
+/// `[0, name, bytes, files, children]`, a file `[1, name, bytes, layer,
+/// category, package, modified]`, folded files `[2, name, bytes, files]`;
+/// -1 stands for none.
+fn node_json(n: &Node) -> serde_json::Value {
+    use serde_json::json;
+    let opt = |v: Option<i64>| v.unwrap_or(-1);
+    match &n.kind {
+        Kind::Dir { files } => json!([
+            0,
+            n.name,
+            n.bytes,
+            files,
+            n.children.iter().map(node_json).collect::<Vec<_>>()
+        ]),
+        Kind::File {
+            layer,
+            category,
+            package,
+            modified,
+        } => json!([
+            1,
+            n.name,
+            n.bytes,
+            layer,
+            opt(category.map(i64::from)),
+            opt(package.map(i64::from)),
+            u8::from(*modified)
+        ]),
+        Kind::Small { files } => json!([2, n.name, n.bytes, files]),
     }
-    let data = tree.map(|t| Data {
-        categories: &t.categories,
-        colors: t.categories.iter().map(|c| color(c)).collect(),
-        root: &t.root,
-    });
+}
+
+fn set_json(s: &PathSet) -> serde_json::Value {
+    serde_json::json!({
+        "count": s.count,
+        "bytes": s.bytes,
+        "paths": s.paths.iter().map(|p| serde_json::json!([p.path, p.bytes, p.other.map_or(-1, i64::from)])).collect::<Vec<_>>(),
+    })
+}
+
+/// The explorer's data as the page's script reads it.
+fn explorer_json(x: &Explorer) -> serde_json::Value {
+    serde_json::json!({
+        "categories": x.categories,
+        "colors": x.categories.iter().map(|c| color(c)).collect::<Vec<_>>(),
+        "packages": x.packages,
+        "root": node_json(&x.root),
+        "layers": x.layers.iter().map(|l| serde_json::json!({
+            "index": l.index,
+            "created_by": l.created_by,
+            "file_bytes": l.file_bytes,
+            "wasted_bytes": l.wasted_bytes,
+            "paths": l.paths.as_ref().map(|p| serde_json::json!({
+                "added": set_json(&p.added),
+                "modified": set_json(&p.modified),
+                "removed": set_json(&p.removed),
+                "hidden": set_json(&p.hidden),
+            })),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// The explorer's data element, controls and treemap container.
+fn treemap(out: &mut String, id: &str, tree: Option<&Explorer>) {
+    let data = tree.map(explorer_json);
     let _ = writeln!(
         out,
-        "<script type=\"application/json\" id=\"{id}\">{}</script>\n<div class=\"crumbs\"></div><div class=\"treemap\" data-tree=\"{id}\"></div>",
+        "<script type=\"application/json\" id=\"{id}\">{}</script>\n<div class=\"explorer\" data-tree=\"{id}\"><div class=\"controls\"><input type=\"search\" class=\"q\" placeholder=\"search paths: substring or glob (*.so, **/test/**)\" aria-label=\"search paths\"><select class=\"layer\" aria-label=\"show what a layer changed\"></select><span class=\"total\" aria-live=\"polite\"></span></div><nav class=\"crumbs\" aria-label=\"path\"></nav><div class=\"treemap\" role=\"tree\" aria-label=\"final filesystem: click or Enter zooms into a directory, Backspace zooms out, / searches\"></div><div class=\"details\" aria-live=\"polite\"></div><div class=\"layer-panel\"></div></div>",
         script_json(&data)
     );
 }
@@ -293,7 +350,7 @@ fn analysis_body(
     out: &mut String,
     a: &Analysis,
     s: &sections::AnalysisSections,
-    tree: Option<&DirTree>,
+    tree: Option<&Explorer>,
     side: &str,
 ) {
     let p = if side.is_empty() {
@@ -366,7 +423,7 @@ fn analysis_body(
     notes(out, &s.findings);
 }
 
-pub fn render(a: &Analysis, tree: Option<&DirTree>, w: &mut dyn Write) -> io::Result<()> {
+pub fn render(a: &Analysis, tree: Option<&Explorer>, w: &mut dyn Write) -> io::Result<()> {
     let mut out = String::new();
     let name = image_name(&a.image.reference, Some(a.image.source));
     page_start(&mut out, &format!("imgaudit: {}", escape::terminal(&name)));
@@ -388,7 +445,7 @@ pub fn render(a: &Analysis, tree: Option<&DirTree>, w: &mut dyn Write) -> io::Re
 pub fn render_diff(
     d: &Diff,
     sides: Option<(&Analysis, &Analysis)>,
-    trees: (Option<&DirTree>, Option<&DirTree>),
+    trees: (Option<&Explorer>, Option<&Explorer>),
     w: &mut dyn Write,
 ) -> io::Result<()> {
     let mut out = String::new();

@@ -322,6 +322,69 @@ pub fn render_summary(s: &Summary, w: &mut dyn Write) -> io::Result<()> {
     d.finish(w)
 }
 
+/// Builds per series in the Mermaid chart.
+const CHART_BUILDS: usize = 30;
+
+/// Text safe inside a Mermaid quoted string.
+fn mermaid_text(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c == '"' || c == '`' || c.is_control() {
+                '\''
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// The size history for a pull-request comment: each series' change against
+/// the build before in one line, a Mermaid `xychart-beta` chart of the last
+/// builds (GitHub renders it), the notable steps and the creeps.
+pub fn render_history(h: &crate::history::History, w: &mut dyn Write) -> io::Result<()> {
+    let s = super::sections::history(h);
+    let mut doc = Doc::new();
+    if h.records.is_empty() {
+        doc.push("No records in the history (for this selection).\n".into());
+        return doc.finish(w);
+    }
+    let mut head = String::from("### Image size history\n\n");
+    for l in &s.headlines {
+        head.push_str(&format!("{}\n\n", line(l)));
+    }
+    doc.push(head);
+    for name in super::sections::history_series(h).into_iter().take(4) {
+        let recs: Vec<_> = h.records.iter().filter(|r| r.series == name).collect();
+        let recs = &recs[recs.len().saturating_sub(CHART_BUILDS)..];
+        let max = recs.iter().map(|r| r.totals.final_bytes).max().unwrap_or(0);
+        let (div, unit) = if max >= 10_000_000_000 {
+            (1e9, "GB")
+        } else if max >= 10_000_000 {
+            (1e6, "MB")
+        } else {
+            (1e3, "kB")
+        };
+        let xs: Vec<String> = recs.iter().map(|r| format!("\"{}\"", r.id)).collect();
+        let ys: Vec<String> = recs
+            .iter()
+            .map(|r| format!("{:.2}", r.totals.final_bytes as f64 / div))
+            .collect();
+        doc.push(format!(
+            "```mermaid\nxychart-beta\n    title \"{} final size, last {} builds\"\n    x-axis \"record\" [{}]\n    y-axis \"{unit}\"\n    line [{}]\n```\n",
+            mermaid_text(name),
+            recs.len(),
+            xs.join(", "),
+            ys.join(", ")
+        ));
+    }
+    if s.steps.is_empty() {
+        doc.push("No step beyond the normal noise.\n".into());
+    }
+    doc.table(&s.steps);
+    doc.notes(&s.creeps);
+    doc.finish(w)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,7 @@
 //! Stage 5: renderers. Each takes a finished model ([`Analysis`], [`Diff`],
 //! [`CheckReport`], [`Summary`]) and a writer and only formats; nothing here
-//! computes figures (the HTML treemap's directory tree comes from
-//! [`crate::dirtree`]).
+//! computes figures (the HTML explorer's tree comes from
+//! [`crate::explore`]).
 //!
 //! [`sections`] builds every report's tables and notes once, as neutral
 //! data ([`model`]); `table`, `markdown` and `html` only style them.
@@ -10,8 +10,10 @@
 
 pub mod annotations;
 pub mod escape;
+pub mod history_html;
 pub mod html;
 pub mod json;
+pub mod jsonl;
 pub mod junit;
 pub mod markdown;
 pub mod model;
@@ -22,7 +24,7 @@ pub mod words;
 use crate::analysis::Analysis;
 use crate::budget::CheckReport;
 use crate::diff::Diff;
-use crate::dirtree::DirTree;
+use crate::explore::Explorer;
 use crate::summary::Summary;
 use std::io::{self, Write};
 
@@ -35,6 +37,18 @@ pub enum Format {
     Markdown,
     /// One self-contained HTML file.
     Html,
+    /// Every entry of every layer, one JSON object per line, written while
+    /// the layers are stacked ([`jsonl::JsonlExport`]); `analyze` of one
+    /// image only.
+    Jsonl,
+}
+
+/// The error of rendering a finished model as JSONL.
+fn jsonl_only() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        "--format jsonl is written while the layers are stacked, by `analyze` of one image",
+    )
 }
 
 /// How to lay a report out.
@@ -74,7 +88,7 @@ pub fn render(a: &Analysis, format: Format, w: &mut dyn Write) -> io::Result<()>
 /// Render an analysis; `tree` feeds the HTML treemap.
 pub fn render_analysis(
     a: &Analysis,
-    tree: Option<&DirTree>,
+    tree: Option<&Explorer>,
     format: Format,
     w: &mut dyn Write,
 ) -> io::Result<()> {
@@ -84,7 +98,7 @@ pub fn render_analysis(
 /// [`render_analysis`] with layout options.
 pub fn render_analysis_with(
     a: &Analysis,
-    tree: Option<&DirTree>,
+    tree: Option<&Explorer>,
     format: Format,
     o: &RenderOptions,
     w: &mut dyn Write,
@@ -94,6 +108,7 @@ pub fn render_analysis_with(
         Format::Json => json::render(a, w),
         Format::Markdown => markdown::render(a, w),
         Format::Html => html::render(a, tree, w),
+        Format::Jsonl => Err(jsonl_only()),
     }
 }
 
@@ -101,7 +116,7 @@ pub fn render_analysis_with(
 pub fn render_diff(
     d: &Diff,
     sides: Option<(&Analysis, &Analysis)>,
-    trees: (Option<&DirTree>, Option<&DirTree>),
+    trees: (Option<&Explorer>, Option<&Explorer>),
     format: Format,
     w: &mut dyn Write,
 ) -> io::Result<()> {
@@ -112,7 +127,7 @@ pub fn render_diff(
 pub fn render_diff_with(
     d: &Diff,
     sides: Option<(&Analysis, &Analysis)>,
-    trees: (Option<&DirTree>, Option<&DirTree>),
+    trees: (Option<&Explorer>, Option<&Explorer>),
     format: Format,
     o: &RenderOptions,
     w: &mut dyn Write,
@@ -122,6 +137,7 @@ pub fn render_diff_with(
         Format::Json => json::render(d, w),
         Format::Markdown => markdown::render_diff(d, w),
         Format::Html => html::render_diff(d, sides, trees, w),
+        Format::Jsonl => Err(jsonl_only()),
     }
 }
 
@@ -142,6 +158,7 @@ pub fn render_check_with(
         Format::Json => json::render(r, w),
         Format::Markdown => markdown::render_check(r, w),
         Format::Html => html::render_check(r, w),
+        Format::Jsonl => Err(jsonl_only()),
     }
 }
 
@@ -162,5 +179,22 @@ pub fn render_summary_with(
         Format::Json => json::render(s, w),
         Format::Markdown => markdown::render_summary(s, w),
         Format::Html => html::render_summary(s, w),
+        Format::Jsonl => Err(jsonl_only()),
+    }
+}
+
+/// Render the size history (`imgaudit history`).
+pub fn render_history(
+    h: &crate::history::History,
+    format: Format,
+    o: &RenderOptions,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    match format {
+        Format::Table => table::render_history(h, o, w),
+        Format::Json => json::render(h, w),
+        Format::Markdown => markdown::render_history(h, w),
+        Format::Html => history_html::render(h, w),
+        Format::Jsonl => Err(jsonl_only()),
     }
 }

@@ -394,3 +394,29 @@ pub fn render_summary(s: &Summary, o: &RenderOptions, w: &mut dyn Write) -> io::
     writeln!(w, "{}", draw(&x.images, o.width))?;
     notes(w, &x.failures)
 }
+
+/// The size history: each series' latest change, the records, the notable
+/// steps and the creeps.
+pub fn render_history(
+    h: &crate::history::History,
+    o: &RenderOptions,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    let s = super::sections::history(h);
+    if h.records.is_empty() {
+        return writeln!(w, "No records in the history (for this selection).");
+    }
+    for l in &s.headlines {
+        writeln!(w, "{}", line_text(l))?;
+    }
+    table(w, &s.records, o)?;
+    if s.steps.is_empty() {
+        writeln!(
+            w,
+            "
+No step beyond the normal noise."
+        )?;
+    }
+    table(w, &s.steps, o)?;
+    notes(w, &s.creeps)
+}

@@ -37,16 +37,29 @@ pub enum ImageRef {
     Name(String),
 }
 
-/// Split `PATH[:REF]`, preferring the whole string when it names an existing path.
+/// Split `PATH[:REF]` as the containers transports do: at the first `:`
+/// (so REF may hold `:` and `/`, as in `registry:5000/org/name:tag`). Two
+/// leniencies skopeo does not have: a whole string that names an existing
+/// path is a path, and a path holding `:` is split at the first `:` whose
+/// left side exists. An empty REF (`PATH:`) is no REF.
 fn split_path_ref(s: &str) -> (PathBuf, Option<String>) {
     if Path::new(s).exists() {
         return (PathBuf::from(s), None);
     }
-    match s.rsplit_once(':') {
-        Some((p, r)) if !p.is_empty() && !r.contains('/') => {
-            (PathBuf::from(p), Some(r.to_string()))
+    let at = s
+        .match_indices(':')
+        .map(|(i, _)| i)
+        .find(|&i| i > 0 && Path::new(&s[..i]).exists())
+        .or_else(|| s.find(':').filter(|&i| i > 0));
+    match at {
+        Some(i) => {
+            let r = &s[i + 1..];
+            (
+                PathBuf::from(&s[..i]),
+                (!r.is_empty()).then(|| r.to_string()),
+            )
         }
-        _ => (PathBuf::from(s), None),
+        None => (PathBuf::from(s), None),
     }
 }
 
@@ -133,6 +146,28 @@ mod tests {
         assert_eq!(
             ImageRef::parse("python:3.12").unwrap(),
             ImageRef::Name("python:3.12".into())
+        );
+        assert_eq!(
+            ImageRef::parse("docker-archive:/no/such.tar:registry.example:5000/org/team/app:v1")
+                .unwrap(),
+            ImageRef::DockerArchive {
+                path: "/no/such.tar".into(),
+                reference: Some("registry.example:5000/org/team/app:v1".into())
+            }
+        );
+        assert_eq!(
+            ImageRef::parse("oci-archive:/no/such.tar:@2").unwrap(),
+            ImageRef::OciArchive {
+                path: "/no/such.tar".into(),
+                reference: Some("@2".into())
+            }
+        );
+        assert_eq!(
+            ImageRef::parse("oci:/no/dir:").unwrap(),
+            ImageRef::Oci {
+                dir: "/no/dir".into(),
+                reference: None
+            }
         );
         assert!(matches!(
             ImageRef::parse("Not An Image"),

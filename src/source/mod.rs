@@ -14,6 +14,7 @@ pub mod docs;
 mod image;
 mod image_ref;
 mod options;
+mod platform;
 pub mod registry;
 mod resolve;
 pub mod store;
@@ -55,7 +56,7 @@ pub fn platforms(r: &ImageRef, opts: &ResolveOptions) -> Result<Vec<String>> {
         _ => store::read_capped(&*local.store, "index.json", docs::MAX_DOC, "index.json")?,
     };
     match index {
-        Some(index) => resolve::list_platforms(&*local.store, &index),
+        Some(index) => resolve::list_image_platforms(&*local.store, &index, local.reference),
         None => Ok(vec![local.resolve(opts)?.platform()]),
     }
 }

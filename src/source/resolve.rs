@@ -1,11 +1,16 @@
 //! Resolution: from a store's top-level documents (`index.json` and/or
 //! docker-save `manifest.json`) to one verified manifest, config and list of
-//! layer specs, choosing a platform where the image has several.
+//! layer specs, choosing an image by name (`REF` of `oci:DIR:REF`,
+//! `docker-archive:PATH:REF`, `@N`) and a platform (`platform.rs`) where
+//! the store holds several. Every document reached through a descriptor is
+//! checked against the descriptor's digest and size.
 
 use super::docs::{
     is_index_type, layer_compression, parse_json, Config, Descriptor, DockerSaveEntry, Document,
     Platform, MAX_DOC,
 };
+use super::platform;
+use super::registry::reference::RegistryRef;
 use super::store::{clean_rel_path, read_capped, Store};
 use super::{Image, ResolveOptions, SourceKind};
 use crate::digest::Digest;
@@ -39,8 +44,14 @@ pub(super) fn resolve(
         return resolve_docker(store, &bytes, index.as_deref(), reference, opts, image_ref);
     }
     if let Some(bytes) = index {
-        let (manifest, desc) = select_from_index(&*store, &bytes, reference, None, opts)?;
-        return build_image(store, kind, manifest, desc, image_ref);
+        let wanted = opts.platform.as_deref();
+        // A registry's index is one image by definition; files may hold several.
+        let one = kind != SourceKind::Registry;
+        let (manifest, desc, note) =
+            select_from_index(&*store, &bytes, reference, one, None, wanted)?;
+        let mut image = build_image(store, kind, manifest, desc, image_ref)?;
+        image.warnings.extend(note);
+        return Ok(image);
     }
     Err(Error::NotAnImage {
         path: name,
@@ -52,8 +63,9 @@ fn blob_path(d: &Digest) -> String {
     format!("blobs/sha256/{}", d.hex())
 }
 
-/// Read a blob named by digest, capped and verified.
-fn read_blob(store: &dyn Store, d: &Digest, what: &str) -> Result<Vec<u8>> {
+/// Read a blob named by digest, capped and verified against the digest and,
+/// when a descriptor gave one, the size (the spec says it must match).
+fn read_blob(store: &dyn Store, d: &Digest, size: Option<u64>, what: &str) -> Result<Vec<u8>> {
     let bytes =
         read_capped(store, &blob_path(d), MAX_DOC, what)?.ok_or_else(|| Error::MissingBlob {
             what: format!("{what} in {}", store.name()),
@@ -67,12 +79,75 @@ fn read_blob(store: &dyn Store, d: &Digest, what: &str) -> Result<Vec<u8>> {
             actual: actual.to_string(),
         });
     }
+    if let Some(size) = size.filter(|&s| s != bytes.len() as u64) {
+        return Err(Error::malformed(
+            format!("{what} {d} in {}", store.name()),
+            format!(
+                "the descriptor says {size} bytes but the blob has {}",
+                bytes.len()
+            ),
+        ));
+    }
     Ok(bytes)
 }
 
 struct Candidate {
     digest: Digest,
+    size: u64,
     platform: Option<Platform>,
+}
+
+const REF_NAME: &str = "org.opencontainers.image.ref.name";
+const CONTAINERD_NAME: &str = "io.containerd.image.name";
+
+/// `NAME[:TAG]` as docker normalises it (`alpha` → `docker.io/library/alpha:latest`);
+/// `None` for what is not a name, or holds a digest.
+fn normalised_name(s: &str) -> Option<String> {
+    let r = RegistryRef::parse(s).ok().filter(|r| r.digest.is_none())?;
+    Some(format!(
+        "{}/{}:{}",
+        r.registry,
+        r.repository,
+        r.tag.as_deref().unwrap_or("latest")
+    ))
+}
+
+/// `@N`: the N-th image of an archive or layout.
+fn source_index(r: &str) -> Result<Option<usize>> {
+    let Some(n) = r.strip_prefix('@') else {
+        return Ok(None);
+    };
+    n.parse::<usize>()
+        .map(Some)
+        .map_err(|_| Error::BadReference {
+            reference: r.into(),
+            reason: "@N must be a non-negative image number".into(),
+        })
+}
+
+/// Whether index entry `d` is the image named `r` (`REF` of `oci:DIR:REF`):
+/// its ref.name annotation equals `r` (as skopeo matches it), or its
+/// containerd name (Docker 25+ saves) is `r` once both are normalised.
+fn index_entry_named(d: &Descriptor, r: &str, normalised: Option<&str>) -> bool {
+    d.annotation(REF_NAME) == Some(r)
+        || normalised.is_some_and(|n| {
+            d.annotation(CONTAINERD_NAME)
+                .and_then(normalised_name)
+                .is_some_and(|c| c == n)
+        })
+}
+
+fn entry_label(i: usize, d: &Descriptor) -> String {
+    let name = d
+        .annotation(REF_NAME)
+        .or_else(|| d.annotation(CONTAINERD_NAME))
+        .unwrap_or("(unnamed)");
+    let platform = d
+        .platform
+        .as_ref()
+        .map(|p| format!(", {}", p.display()))
+        .unwrap_or_default();
+    format!("@{i} {name} ({}{platform})", d.digest)
 }
 
 fn is_attestation(d: &Descriptor) -> bool {
@@ -106,11 +181,14 @@ fn collect(
             continue;
         }
         let digest = d.digest("index entry")?;
+        let size = d.checked_size("index entry")?;
         let platform = d.platform.clone().or_else(|| inherited.cloned());
         if is_index_type(&d.media_type) {
             // Entries whose blobs are absent are skipped (seen in Docker 25+ saves).
-            let Ok(bytes) = read_blob(store, &digest, "nested index") else {
-                continue;
+            let bytes = match read_blob(store, &digest, Some(size), "nested index") {
+                Ok(b) => b,
+                Err(Error::MissingBlob { .. }) => continue,
+                Err(e) => return Err(e),
             };
             let doc = Document::parse(&bytes, &format!("index {digest}"))?;
             collect(
@@ -121,77 +199,152 @@ fn collect(
                 out,
             )?;
         } else {
-            out.push(Candidate { digest, platform });
+            out.push(Candidate {
+                digest,
+                size,
+                platform,
+            });
         }
     }
     Ok(())
 }
 
-fn parse_platform(s: &str) -> Result<Platform> {
-    let parts: Vec<&str> = s.split('/').collect();
-    if parts.len() < 2 || parts.len() > 3 || parts.iter().any(|p| p.is_empty()) {
-        return Err(Error::BadReference {
-            reference: s.into(),
-            reason: "--platform must be os/arch or os/arch/variant".into(),
-        });
-    }
-    Ok(Platform {
-        os: parts[0].into(),
-        architecture: parts[1].into(),
-        variant: parts.get(2).map(|v| v.to_string()),
-    })
-}
-
-fn platform_matches(have: &Platform, want: &Platform) -> bool {
-    have.os == want.os
-        && have.architecture == want.architecture
-        && match &want.variant {
-            None => true,
-            Some(v) => have.variant.as_deref() == Some(v),
-        }
-}
-
-/// Pick one manifest from an index document; returns its bytes and descriptor.
+/// Pick one manifest from an index document; returns its bytes, its
+/// descriptor and, when the platform is a fallback, a warning.
+///
+/// The top-level entries are first narrowed to one image: by `reference`
+/// (a name, or `@N`), or — with no reference, when `must_be_one` (files,
+/// not a registry's index) — they must all be one image (one name, or
+/// none), else it is an error listing them, as skopeo refuses to guess. Then the platform is chosen among that image's manifests.
 fn select_from_index(
     store: &dyn Store,
     index_bytes: &[u8],
     reference: Option<&str>,
+    must_be_one: bool,
     config_digest: Option<&Digest>,
-    opts: &ResolveOptions,
-) -> Result<(Vec<u8>, Candidate)> {
+    wanted: Option<&str>,
+) -> Result<(Vec<u8>, Candidate, Option<String>)> {
+    let top = one_image(store, index_bytes, reference, must_be_one)?;
+    let mut cands = Vec::new();
+    collect(store, &top, 0, None, &mut cands)?;
+    select_candidate(store, cands, config_digest, wanted)
+}
+
+/// The top-level entries of an index document that are the one image
+/// `reference` names (a name or `@N`). Without a reference and when
+/// `must_be_one`, the entries must all be one image (one name, or none).
+fn one_image(
+    store: &dyn Store,
+    index_bytes: &[u8],
+    reference: Option<&str>,
+    must_be_one: bool,
+) -> Result<Vec<Descriptor>> {
     let what = format!("index.json in {}", store.name());
     let doc = Document::parse(index_bytes, &what)?;
     let mut top = doc.manifests.unwrap_or_default();
-    if let Some(r) = reference {
-        let names: Vec<String> = top
+    let listing = |top: &[Descriptor], keep: &dyn Fn(&Descriptor) -> bool| -> String {
+        let v: Vec<String> = top
             .iter()
-            .filter_map(|d| {
-                d.annotation("org.opencontainers.image.ref.name")
-                    .map(String::from)
-            })
+            .enumerate()
+            .filter(|(_, d)| keep(d))
+            .map(|(i, d)| entry_label(i, d))
             .collect();
-        top.retain(|d| {
-            d.annotation("org.opencontainers.image.ref.name") == Some(r)
-                || d.annotation("io.containerd.image.name")
-                    .is_some_and(|n| n == r || n.ends_with(&format!(":{r}")))
-        });
-        if top.is_empty() {
-            return Err(Error::Ambiguous {
-                what,
-                reason: format!(
-                    "no image named {r:?} (names present: {})",
-                    list_or_none(&names)
-                ),
-            });
+        list_or_none(&v)
+    };
+    match reference.map(|r| (r, source_index(r))) {
+        Some((_, Err(e))) => return Err(e),
+        Some((_, Ok(Some(n)))) => {
+            if n >= top.len() {
+                return Err(Error::Ambiguous {
+                    what,
+                    reason: format!(
+                        "no image @{n}: the index lists {} (numbered from @0)",
+                        top.len()
+                    ),
+                });
+            }
+            top = vec![top.swap_remove(n)];
         }
+        Some((r, Ok(None))) => {
+            let normalised = normalised_name(r);
+            let all = top.clone();
+            top.retain(|d| index_entry_named(d, r, normalised.as_deref()));
+            if top.is_empty() {
+                let names: Vec<String> = all
+                    .iter()
+                    .filter_map(|d| d.annotation(REF_NAME).map(String::from))
+                    .collect();
+                return Err(Error::Ambiguous {
+                    what,
+                    reason: format!(
+                        "no image named {r:?} (names present: {})",
+                        list_or_none(&names)
+                    ),
+                });
+            }
+            // Several entries of one name are one image only when each is
+            // a distinct platform's manifest; otherwise refuse to guess.
+            let mut seen: Vec<String> = Vec::new();
+            let distinct_platforms = top.iter().all(|d| {
+                d.platform.as_ref().is_some_and(|p| {
+                    let p = platform::normalize(p).display();
+                    let new = !seen.contains(&p);
+                    seen.push(p);
+                    new
+                })
+            });
+            let digests: std::collections::BTreeSet<&str> =
+                top.iter().map(|d| d.digest.as_str()).collect();
+            if digests.len() > 1 && !distinct_platforms {
+                return Err(Error::Ambiguous {
+                    what,
+                    reason: format!(
+                        "{} entries are named {r:?}: {}; pick one with @N",
+                        top.len(),
+                        listing(&all, &|d| index_entry_named(d, r, normalised.as_deref()))
+                    ),
+                });
+            }
+        }
+        None if must_be_one => {
+            let mut names: Vec<Option<&str>> = Vec::new();
+            for d in top.iter().filter(|d| !is_attestation(d)) {
+                let n = d
+                    .annotation(REF_NAME)
+                    .or_else(|| d.annotation(CONTAINERD_NAME));
+                if !names.contains(&n) {
+                    names.push(n);
+                }
+            }
+            if names.len() > 1 {
+                return Err(Error::Ambiguous {
+                    what,
+                    reason: format!(
+                        "it holds {} images: {}; pick one with :NAME or :@N",
+                        names.len(),
+                        listing(&top, &|d| !is_attestation(d))
+                    ),
+                });
+            }
+        }
+        None => {}
     }
-    let mut cands = Vec::new();
-    collect(store, &top, 0, None, &mut cands)?;
+    Ok(top)
+}
+
+/// Among an image's manifests, the one for the wanted platform (and, for a
+/// Docker 25+ archive, the one pointing at `config_digest`).
+fn select_candidate(
+    store: &dyn Store,
+    cands: Vec<Candidate>,
+    config_digest: Option<&Digest>,
+    wanted: Option<&str>,
+) -> Result<(Vec<u8>, Candidate, Option<String>)> {
     // Drop candidates whose blob is missing, and fill platforms from configs.
     let mut loaded: Vec<(Vec<u8>, Candidate)> = Vec::new();
     let mut missing = Vec::new();
     for mut c in cands {
-        let bytes = match read_blob(store, &c.digest, "manifest") {
+        let bytes = match read_blob(store, &c.digest, Some(c.size), "manifest") {
             Ok(b) => b,
             Err(Error::MissingBlob { .. }) => {
                 missing.push(c.digest.to_string());
@@ -213,7 +366,11 @@ fn select_from_index(
         if c.platform.is_none() {
             let doc = Document::parse(&bytes, &format!("manifest {}", c.digest))?;
             if let Some(cd) = doc.config.as_ref().and_then(|d| d.digest("config").ok()) {
-                if let Ok(cb) = read_blob(store, &cd, "config") {
+                let size = doc
+                    .config
+                    .as_ref()
+                    .and_then(|d| d.checked_size("config").ok());
+                if let Ok(cb) = read_blob(store, &cd, size, "config") {
                     if let Ok(cfg) = parse_json::<Config>(&cb, "config") {
                         c.platform = Some(cfg.platform());
                     }
@@ -236,74 +393,51 @@ fn select_from_index(
             reason: format!("index.json {reason}"),
         });
     }
-    let available: Vec<String> = loaded
-        .iter()
-        .map(|(_, c)| {
-            c.platform
-                .as_ref()
-                .map(|p| p.display())
-                .unwrap_or_else(|| "unknown".into())
-        })
-        .collect();
-    let pick = match &opts.platform {
-        Some(p) => {
-            let want = parse_platform(p)?;
-            loaded
-                .iter()
-                .position(|(_, c)| {
-                    c.platform
-                        .as_ref()
-                        .is_some_and(|h| platform_matches(h, &want))
-                })
-                .ok_or_else(|| Error::PlatformNotFound {
-                    wanted: p.clone(),
-                    available: available.join(", "),
-                })?
-        }
-        None if loaded.len() == 1 => 0,
-        None => {
-            let want = parse_platform("linux/amd64")?;
-            loaded
-                .iter()
-                .position(|(_, c)| {
-                    c.platform
-                        .as_ref()
-                        .is_some_and(|h| platform_matches(h, &want))
-                })
-                .ok_or_else(|| Error::PlatformNotFound {
-                    wanted: "linux/amd64 (the default; choose one with --platform)".into(),
-                    available: available.join(", "),
-                })?
-        }
-    };
-    Ok(loaded.swap_remove(pick))
+    let have: Vec<Option<Platform>> = loaded.iter().map(|(_, c)| c.platform.clone()).collect();
+    let choice = platform::choose(&have, wanted)?;
+    let (bytes, cand) = loaded.swap_remove(choice.index);
+    Ok((bytes, cand, choice.note))
 }
 
 /// Every platform an index offers (attestations skipped), in index order;
 /// entries without a platform get it from their config.
 pub(super) fn list_platforms(store: &dyn Store, index_bytes: &[u8]) -> Result<Vec<String>> {
-    let what = format!("index.json in {}", store.name());
-    let doc = Document::parse(index_bytes, &what)?;
+    platforms_of(store, index_bytes, None, false)
+}
+
+/// [`list_platforms`] of the one image `reference` names (`oci:DIR:REF`),
+/// or of the only image when there is no reference.
+pub(super) fn list_image_platforms(
+    store: &dyn Store,
+    index_bytes: &[u8],
+    reference: Option<&str>,
+) -> Result<Vec<String>> {
+    platforms_of(store, index_bytes, reference, true)
+}
+
+fn platforms_of(
+    store: &dyn Store,
+    index_bytes: &[u8],
+    reference: Option<&str>,
+    must_be_one: bool,
+) -> Result<Vec<String>> {
+    let top = one_image(store, index_bytes, reference, must_be_one)?;
     let mut cands = Vec::new();
-    collect(
-        store,
-        doc.manifests.as_deref().unwrap_or(&[]),
-        0,
-        None,
-        &mut cands,
-    )?;
+    collect(store, &top, 0, None, &mut cands)?;
     let mut out = Vec::new();
     for c in cands {
         let p = match c.platform {
             Some(p) => p,
             None => {
-                let bytes = read_blob(store, &c.digest, "manifest")?;
+                let bytes = read_blob(store, &c.digest, Some(c.size), "manifest")?;
                 let m = Document::parse(&bytes, &format!("manifest {}", c.digest))?;
                 let Some(cd) = m.config.as_ref() else {
                     continue;
                 };
+                let size = cd.checked_size("manifest config")?;
                 let cd = cd.digest("manifest config")?;
-                let cfg: Config = parse_json(&read_blob(store, &cd, "config")?, "config")?;
+                let cfg: Config =
+                    parse_json(&read_blob(store, &cd, Some(size), "config")?, "config")?;
                 cfg.platform()
             }
         };
@@ -323,8 +457,8 @@ fn list_or_none(v: &[String]) -> String {
     }
 }
 
-fn load_config(store: &dyn Store, d: &Digest) -> Result<Config> {
-    let bytes = read_blob(store, d, "config")?;
+fn load_config(store: &dyn Store, d: &Digest, size: u64) -> Result<Config> {
+    let bytes = read_blob(store, d, Some(size), "config")?;
     let cfg: Config = parse_json(&bytes, &format!("config {d} in {}", store.name()))?;
     check_config(&cfg, &format!("config {d} in {}", store.name()))?;
     Ok(cfg)
@@ -372,7 +506,8 @@ fn build_image(
         return Err(Error::malformed(&what, "manifest has no config or layers"));
     };
     let config_digest = cfg_desc.digest(&format!("{what} config"))?;
-    let config = load_config(&*store, &config_digest)?;
+    let config_size = cfg_desc.checked_size(&format!("{what} config"))?;
+    let config = load_config(&*store, &config_digest, config_size)?;
     let ids = diff_ids(&config, layer_descs.len(), &what)?;
     let history = config.layer_history(layer_descs.len());
     let mut layers = Vec::with_capacity(layer_descs.len());
@@ -418,39 +553,7 @@ fn resolve_docker(
     let what = format!("manifest.json in {}", store.name());
     let entries: Option<Vec<DockerSaveEntry>> = parse_json(manifest_json, &what)?;
     let entries = entries.unwrap_or_default();
-    let entry = match reference {
-        Some(r) => entries
-            .iter()
-            .find(|e| {
-                e.repo_tags
-                    .iter()
-                    .flatten()
-                    .any(|t| t == r || t.rsplit_once(':').is_some_and(|(_, tag)| tag == r))
-            })
-            .ok_or_else(|| Error::Ambiguous {
-                what: what.clone(),
-                reason: format!("no image tagged {r:?} (tags: {})", tags(&entries)),
-            })?,
-        None => match entries.len() {
-            0 => {
-                return Err(Error::NotAnImage {
-                    path: store.name().into(),
-                    reason: "manifest.json lists no images".into(),
-                })
-            }
-            1 => &entries[0],
-            _ => {
-                return Err(Error::Ambiguous {
-                    what,
-                    reason: format!(
-                    "the archive holds {} images; pick one with docker-archive:PATH:TAG (tags: {})",
-                    entries.len(),
-                    tags(&entries)
-                ),
-                })
-            }
-        },
-    };
+    let entry = docker_entry(&entries, reference, &what, store.name())?;
     let reference = match entry.repo_tags.as_ref().and_then(|t| t.first()) {
         Some(tag) => format!("{image_ref} ({tag})"),
         None => image_ref,
@@ -463,19 +566,24 @@ fn resolve_docker(
         }
     })?;
     let config_digest = Digest::of_bytes(&config_bytes);
-
-    // Docker 25+: prefer the OCI manifest that points at this config.
-    if let Some(index) = index {
-        if let Ok((mbytes, cand)) =
-            select_from_index(&*store, index, None, Some(&config_digest), opts)
-        {
-            return build_image(store, SourceKind::DockerArchive, mbytes, cand, reference);
-        }
-    }
-
     let cw = format!("config {config_path} in {}", store.name());
     let config: Config = parse_json(&config_bytes, &cw)?;
     check_config(&config, &cw)?;
+    // The image's platform is its config's: --platform must name it (or a
+    // variant of it containerd's ordering accepts).
+    let note = platform::choose(&[Some(config.platform())], opts.platform.as_deref())?.note;
+
+    // Docker 25+: prefer the OCI manifest that points at this config.
+    if let Some(index) = index {
+        if let Ok((mbytes, cand, _)) =
+            select_from_index(&*store, index, None, false, Some(&config_digest), None)
+        {
+            let mut image = build_image(store, SourceKind::DockerArchive, mbytes, cand, reference)?;
+            image.warnings.extend(note);
+            return Ok(image);
+        }
+    }
+
     let ids = diff_ids(&config, entry.layers.len(), &what)?;
     let history = config.layer_history(entry.layers.len());
     let mut layers = Vec::with_capacity(entry.layers.len());
@@ -504,15 +612,110 @@ fn resolve_docker(
         config_digest,
         config,
         layers,
-        warnings: Vec::new(),
+        warnings: note.into_iter().collect(),
         store,
     })
 }
 
-fn tags(entries: &[DockerSaveEntry]) -> String {
-    let t: Vec<String> = entries
+/// The entry of a docker-save `manifest.json` that `reference` selects, as
+/// skopeo's `docker-archive:PATH[:REF]` does: `@N` is the N-th entry; a
+/// name is normalised (`alpha` = `alpha:latest` =
+/// `docker.io/library/alpha:latest`) and compared with each normalised
+/// RepoTag; digests are refused; no reference needs exactly one entry.
+/// Unlike skopeo, a name that two entries carry is an error, not the first.
+fn docker_entry<'e>(
+    entries: &'e [DockerSaveEntry],
+    reference: Option<&str>,
+    what: &str,
+    store: &str,
+) -> Result<&'e DockerSaveEntry> {
+    let label = |i: usize, e: &DockerSaveEntry| {
+        let t: Vec<&str> = e.repo_tags.iter().flatten().map(String::as_str).collect();
+        format!(
+            "@{i} ({})",
+            if t.is_empty() {
+                "untagged".to_string()
+            } else {
+                t.join(" ")
+            }
+        )
+    };
+    let all = || {
+        let v: Vec<String> = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| label(i, e))
+            .collect();
+        list_or_none(&v)
+    };
+    let Some(r) = reference else {
+        return match entries {
+            [] => Err(Error::NotAnImage {
+                path: store.into(),
+                reason: "manifest.json lists no images".into(),
+            }),
+            [one] => Ok(one),
+            _ => Err(Error::Ambiguous {
+                what: what.into(),
+                reason: format!(
+                    "the archive holds {} images: {}; pick one with docker-archive:PATH:NAME[:TAG] or docker-archive:PATH:@N",
+                    entries.len(),
+                    all()
+                ),
+            }),
+        };
+    };
+    if let Some(n) = source_index(r)? {
+        return entries.get(n).ok_or_else(|| Error::Ambiguous {
+            what: what.into(),
+            reason: format!(
+                "no image @{n}: the archive holds {} (numbered from @0)",
+                entries.len()
+            ),
+        });
+    }
+    let parsed = RegistryRef::parse(r).map_err(|e| Error::BadReference {
+        reference: r.into(),
+        reason: format!("not an image name: {e}"),
+    })?;
+    if parsed.digest.is_some() {
+        return Err(Error::BadReference {
+            reference: r.into(),
+            reason: "a docker-archive reference cannot hold a digest (use NAME[:TAG] or @N)".into(),
+        });
+    }
+    let want = normalised_name(r);
+    let hits: Vec<usize> = entries
         .iter()
-        .flat_map(|e| e.repo_tags.iter().flatten().cloned())
+        .enumerate()
+        .filter(|(_, e)| {
+            e.repo_tags
+                .iter()
+                .flatten()
+                .any(|t| normalised_name(t).is_some() && normalised_name(t) == want)
+        })
+        .map(|(i, _)| i)
         .collect();
-    list_or_none(&t)
+    match hits[..] {
+        [i] => Ok(&entries[i]),
+        [] => Err(Error::Ambiguous {
+            what: what.into(),
+            reason: format!(
+                "no image tagged {r:?} = {} (images: {})",
+                want.unwrap_or_default(),
+                all()
+            ),
+        }),
+        _ => Err(Error::Ambiguous {
+            what: what.into(),
+            reason: format!(
+                "{} images are tagged {r:?}: {}; pick one with @N",
+                hits.len(),
+                hits.iter()
+                    .map(|&i| label(i, &entries[i]))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }),
+    }
 }

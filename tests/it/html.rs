@@ -35,12 +35,14 @@ fn assert_self_contained(page: &str) {
     assert!(page.contains("<style>") && page.contains("</html>"));
 }
 
-struct Run {
-    dom: String,
-    stderr: String,
+pub(crate) struct Run {
+    pub dom: String,
+    pub stderr: String,
 }
 
-fn chromium(page: &Path, extra: &[&str]) -> Run {
+/// `chromium --headless` on a page with a fresh profile and no background
+/// networking (the page's DOM with `--dump-dom`, and its console on stderr).
+pub(crate) fn chromium(page: &Path, extra: &[&str]) -> Run {
     let profile = tempfile::tempdir().unwrap();
     let out = std::process::Command::new("chromium")
         .args([
@@ -128,8 +130,8 @@ fn analyze_html_is_self_contained_and_snapshotted() {
     let img = oci(&t.path().join("img"));
     let page = html(&["analyze", &img], &t.path().join("r.html"));
     assert_self_contained(&page);
-    // The treemap data is the bounded directory tree, not the path list.
-    assert!(page.contains("\"name\":\"usr\""), "tree data missing");
+    // The explorer's data: the tree down to files, in compact arrays.
+    assert!(page.contains("[1,\"gcc-12\",5000,0,"), "tree data missing");
     insta::assert_snapshot!("small_html", scrub(&page, t.path()));
 }
 
@@ -207,6 +209,7 @@ fn diff_html_in_chromium_shows_both_sides() {
     assert_eq!(dom_bytes(&run.dom, "before-final-bytes"), 7840);
     assert_eq!(dom_bytes(&run.dom, "after-final-bytes"), 2490);
     assert_eq!(run.dom.matches("class=\"treemap\"").count(), 2);
+    assert_eq!(run.dom.matches("class=\"explorer\"").count(), 2);
     screenshot(&p, "diff.png");
 }
 

@@ -7,11 +7,13 @@
 mod analysis;
 mod check;
 mod diff;
+mod history;
 mod summary;
 
 pub use analysis::{analysis, minimum_line, AnalysisSections};
 pub use check::{check, CheckSections, FindingDetail};
 pub use diff::{diff, title as diff_title, DiffSections};
+pub use history::{history, moved as history_moved, series as history_series, HistorySections};
 pub use summary::{summary, SummarySections};
 
 use super::model::Cell;

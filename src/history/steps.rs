@@ -1,0 +1,323 @@
+//! Steps and creeps. A step compares two consecutive records of a series;
+//! it is *notable* when its final-bytes change is beyond the series' normal
+//! noise: more than `NOISE_FACTOR` × the median absolute change of the
+//! series' steps, and more than `MIN_STEP_PERCENT` % of the size before it.
+//! A *creep* is growth made of steps that are each below that line: from
+//! the lowest record since the last notable step, at least `CREEP_STEPS`
+//! growing steps whose sum crosses the line one step would need. It is
+//! reported with the build where it began (the first growing build after
+//! that low). docs/HISTORY.md states the same rules.
+
+use super::model::{Figure, Record};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// A step is notable above this many times the median absolute change.
+pub const NOISE_FACTOR: f64 = 4.0;
+/// ... and above this percentage of the final bytes before it.
+pub const MIN_STEP_PERCENT: f64 = 0.5;
+/// A creep needs at least this many growing steps.
+pub const CREEP_STEPS: usize = 3;
+/// The changes listed per step, largest first.
+pub const MAX_CHANGES: usize = 20;
+
+/// What moved in a step.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Change {
+    /// `group`, `category`, `package` or `layer`.
+    pub kind: &'static str,
+    pub name: String,
+    pub delta_bytes: i64,
+}
+
+/// Two consecutive records of a series.
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    pub series: String,
+    /// Record ids.
+    pub from: i64,
+    pub to: i64,
+    pub final_bytes_delta: i64,
+    pub compressed_bytes_delta: Option<i64>,
+    /// Beyond the series' normal noise.
+    pub notable: bool,
+    /// The change a step of this series must exceed to be notable.
+    pub threshold_bytes: u64,
+    pub changes: Vec<Change>,
+}
+
+/// Slow growth made of steps each below the notable line.
+#[derive(Debug, Clone, Serialize)]
+pub struct Creep {
+    pub series: String,
+    /// The record before the creep began (as low as any since the last
+    /// notable step).
+    pub from: i64,
+    /// The build where the creep began (the first that grew after `from`).
+    pub began: i64,
+    /// The last record of the creep.
+    pub to: i64,
+    /// Growing steps in it.
+    pub steps: usize,
+    pub final_bytes_delta: i64,
+    pub percent: f64,
+}
+
+/// Records (oldest first) with their steps and creeps: the JSON of
+/// `imgaudit history --format json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct History {
+    pub records: Vec<Record>,
+    pub steps: Vec<Step>,
+    pub creeps: Vec<Creep>,
+}
+
+impl History {
+    /// The notable steps, in record order.
+    pub fn notable(&self) -> impl Iterator<Item = &Step> {
+        self.steps.iter().filter(|s| s.notable)
+    }
+}
+
+fn signed(a: u64, b: u64) -> i64 {
+    (b as i128 - a as i128).clamp(i64::MIN as i128, i64::MAX as i128) as i64
+}
+
+fn figure_changes(kind: &'static str, a: &[Figure], b: &[Figure], out: &mut Vec<Change>) {
+    let before: HashMap<&str, u64> = a.iter().map(|f| (f.name.as_str(), f.bytes)).collect();
+    let mut seen = 0;
+    for f in b {
+        let old = before.get(f.name.as_str()).copied();
+        seen += usize::from(old.is_some());
+        let d = signed(old.unwrap_or(0), f.bytes);
+        if d != 0 {
+            out.push(Change {
+                kind,
+                name: f.name.clone(),
+                delta_bytes: d,
+            });
+        }
+    }
+    if seen < a.len() {
+        let after: HashMap<&str, u64> = b.iter().map(|f| (f.name.as_str(), f.bytes)).collect();
+        for f in a {
+            if !after.contains_key(f.name.as_str()) && f.bytes > 0 {
+                out.push(Change {
+                    kind,
+                    name: f.name.clone(),
+                    delta_bytes: -(f.bytes.min(i64::MAX as u64) as i64),
+                });
+            }
+        }
+    }
+}
+
+/// What moved between two records, largest first (at most [`MAX_CHANGES`]).
+pub fn changes(a: &Record, b: &Record) -> Vec<Change> {
+    let mut out = Vec::new();
+    figure_changes("group", &a.groups, &b.groups, &mut out);
+    figure_changes("category", &a.categories, &b.categories, &mut out);
+    figure_changes("package", &a.packages, &b.packages, &mut out);
+    let layer = |r: &Record| -> Vec<Figure> {
+        r.layers
+            .iter()
+            .map(|l| Figure {
+                name: format!("layer {}", l.index),
+                bytes: l.file_bytes,
+            })
+            .collect()
+    };
+    figure_changes("layer", &layer(a), &layer(b), &mut out);
+    out.sort_by(|x, y| {
+        y.delta_bytes
+            .unsigned_abs()
+            .cmp(&x.delta_bytes.unsigned_abs())
+            .then_with(|| x.kind.cmp(y.kind))
+            .then_with(|| x.name.cmp(&y.name))
+    });
+    out.truncate(MAX_CHANGES);
+    out
+}
+
+fn median(mut v: Vec<u64>) -> u64 {
+    if v.is_empty() {
+        return 0;
+    }
+    v.sort_unstable();
+    let m = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[m]
+    } else {
+        (v[m - 1] / 2) + (v[m] / 2) + (v[m - 1] % 2 + v[m] % 2) / 2
+    }
+}
+
+/// The line a step of size `before` must exceed, given the series' noise.
+pub fn threshold(noise: u64, before: u64) -> u64 {
+    let by_noise = (noise as f64 * NOISE_FACTOR).ceil() as u64;
+    let by_size = (before as f64 * MIN_STEP_PERCENT / 100.0).ceil() as u64;
+    by_noise.max(by_size)
+}
+
+/// Steps and creeps of `records` (any order; each series on its own).
+pub fn analyse(mut records: Vec<Record>) -> History {
+    records.sort_by_key(|r| r.id);
+    let mut by_series: Vec<(&str, Vec<usize>)> = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    for (i, r) in records.iter().enumerate() {
+        let at = *index.entry(r.series.as_str()).or_insert_with(|| {
+            by_series.push((r.series.as_str(), Vec::new()));
+            by_series.len() - 1
+        });
+        by_series[at].1.push(i);
+    }
+    let mut steps = Vec::new();
+    let mut creeps = Vec::new();
+    for (series, idx) in &by_series {
+        let finals: Vec<u64> = idx.iter().map(|&i| records[i].totals.final_bytes).collect();
+        let noise = median(finals.windows(2).map(|w| w[1].abs_diff(w[0])).collect());
+        let mut notable = vec![false; idx.len()];
+        for k in 1..idx.len() {
+            let (a, b) = (&records[idx[k - 1]], &records[idx[k]]);
+            let d = signed(a.totals.final_bytes, b.totals.final_bytes);
+            let line = threshold(noise, a.totals.final_bytes);
+            notable[k] = d.unsigned_abs() > line;
+            steps.push(Step {
+                series: series.to_string(),
+                from: a.id,
+                to: b.id,
+                final_bytes_delta: d,
+                compressed_bytes_delta: match (a.totals.compressed_bytes, b.totals.compressed_bytes)
+                {
+                    (Some(x), Some(y)) => Some(signed(x, y)),
+                    _ => None,
+                },
+                notable: notable[k],
+                threshold_bytes: line,
+                changes: changes(a, b),
+            });
+        }
+        // Creeps: from the lowest record since the last notable step.
+        let mut base = 0usize;
+        let mut current: Option<Creep> = None;
+        for k in 1..idx.len() {
+            if notable[k] || finals[k] < finals[base] {
+                creeps.extend(current.take());
+                base = k;
+                continue;
+            }
+            let growth = finals[k] - finals[base];
+            let growing = (base + 1..=k)
+                .filter(|&j| finals[j] > finals[j - 1])
+                .count();
+            if growing >= CREEP_STEPS && growth > threshold(noise, finals[base]) {
+                let began = (base + 1..=k)
+                    .find(|&j| finals[j] > finals[j - 1])
+                    .expect("a growing step");
+                current = Some(Creep {
+                    series: series.to_string(),
+                    from: records[idx[began - 1]].id,
+                    began: records[idx[began]].id,
+                    to: records[idx[k]].id,
+                    steps: growing,
+                    final_bytes_delta: growth as i64,
+                    percent: if finals[base] == 0 {
+                        100.0
+                    } else {
+                        growth as f64 * 100.0 / finals[base] as f64
+                    },
+                });
+            }
+        }
+        creeps.extend(current);
+    }
+    steps.sort_by_key(|s| s.to);
+    History {
+        records,
+        steps,
+        creeps,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::model::{RecordImage, RecordTotals};
+
+    fn rec(id: i64, series: &str, final_bytes: u64, pkg: u64) -> Record {
+        Record {
+            id,
+            recorded_at: String::new(),
+            series: series.into(),
+            image: RecordImage {
+                reference: series.into(),
+                manifest_digest: None,
+                config_digest: String::new(),
+                platform: "linux/amd64".into(),
+            },
+            labels: Default::default(),
+            totals: RecordTotals {
+                compressed_bytes: None,
+                layer_bytes: final_bytes,
+                final_bytes,
+                wasted_bytes: 0,
+                files: 1,
+                efficiency: 1.0,
+                dive_wasted_bytes: 0,
+                tar_bytes: final_bytes,
+            },
+            removable_bytes: None,
+            layers: vec![],
+            groups: vec![],
+            categories: vec![],
+            packages: vec![Figure {
+                name: "deb:big".into(),
+                bytes: pkg,
+            }],
+        }
+    }
+
+    #[test]
+    fn a_jump_is_notable_and_noise_is_not() {
+        let mb = 1_000_000;
+        let sizes = [100, 101, 100, 101, 100, 130, 130, 131, 130];
+        let h = analyse(
+            sizes
+                .iter()
+                .enumerate()
+                .map(|(i, s)| rec(i as i64 + 1, "app", s * mb, s * mb / 2))
+                .collect(),
+        );
+        let notable: Vec<i64> = h.notable().map(|s| s.to).collect();
+        assert_eq!(notable, vec![6]);
+        let s = h.steps.iter().find(|s| s.to == 6).unwrap();
+        assert_eq!(s.final_bytes_delta, 30 * mb as i64);
+        assert_eq!(s.changes[0].kind, "package");
+        assert_eq!(s.changes[0].delta_bytes, 15 * mb as i64);
+        assert!(h.creeps.is_empty(), "{:?}", h.creeps);
+    }
+
+    #[test]
+    fn a_creep_is_found_with_the_build_where_it_began() {
+        let mb = 1_000_000;
+        // Flat, then +0.4 MB per build: each below 0.5 % of 100 MB.
+        let mut sizes = vec![100 * mb; 5];
+        for i in 1..=10 {
+            sizes.push(100 * mb + i * 400_000);
+        }
+        let h = analyse(
+            sizes
+                .iter()
+                .enumerate()
+                .map(|(i, &s)| rec(i as i64 + 1, "app", s, 0))
+                .chain([rec(100, "other", 5, 0)])
+                .collect(),
+        );
+        assert_eq!(h.notable().count(), 0);
+        assert_eq!(h.creeps.len(), 1, "{:?}", h.creeps);
+        let c = &h.creeps[0];
+        assert_eq!((c.from, c.began, c.to), (5, 6, 15));
+        assert_eq!(c.final_bytes_delta, 4 * mb as i64);
+        assert_eq!(c.steps, 10);
+    }
+}

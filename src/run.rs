@@ -324,7 +324,7 @@ impl Stack<'_> {
             }
             // Spent: the tree holds what it needs (paths, facts); free the
             // rest now rather than holding every layer's entries to the end.
-            lc.changes = Vec::new();
+            lc.changes = Default::default();
             self.applied.push(lc);
             self.next += 1;
         }
@@ -337,7 +337,7 @@ fn tag_changes(rules: &Rules, lc: &LayerChanges) -> Vec<PathTag> {
     lc.changes
         .iter()
         .map(|c| match c.kind {
-            ChangeKind::File | ChangeKind::Hardlink(_) => rules.path_tag(&c.path, &mut buf),
+            ChangeKind::File | ChangeKind::Hardlink(_) => rules.path_tag(c.path, &mut buf),
             _ => NO_TAG,
         })
         .collect()

@@ -376,7 +376,7 @@ impl Tree {
         // 1. opaque markers, 2. whiteouts: both act on lower layers only.
         for c in &lc.changes {
             if c.kind == ChangeKind::Opaque {
-                let path = self.resolve_all(&c.path);
+                let path = self.resolve_all(c.path);
                 let dir = if path.is_empty() {
                     ROOT
                 } else {
@@ -395,7 +395,7 @@ impl Tree {
         for c in &lc.changes {
             if c.kind == ChangeKind::Whiteout {
                 // Through a symlinked parent, the whiteout removes the target.
-                let path = self.resolve(&c.path);
+                let path = self.resolve(c.path);
                 let Some(id) = self.lookup(&path) else {
                     continue;
                 };
@@ -403,24 +403,36 @@ impl Tree {
                 self.names.detach(id);
             }
         }
-        // 3. additions in tar order.
-        for (i, c) in lc.changes.iter_mut().enumerate() {
+        // 3. additions in tar order (the probes' facts move into the inodes).
+        let mut facts = lc.changes.take_facts().into_iter().peekable();
+        for (i, c) in lc.changes.iter().enumerate() {
             let tag = tags.get(i).copied().unwrap_or(NO_TAG);
             if matches!(c.kind, ChangeKind::Opaque | ChangeKind::Whiteout) {
                 continue;
             }
+            let mut c_facts = None;
+            while let Some((j, _)) = facts.peek() {
+                if *j as usize > i {
+                    break;
+                }
+                let (j, f) = facts.next().expect("peeked");
+                if j as usize == i {
+                    c_facts = Some(f);
+                }
+            }
             // An entry under a symlinked directory lands where the link
             // points (inside the root), as containerd and umoci apply it.
-            let (parent, name_start) = match self.parent_dir_or_link(&c.path, layer, true) {
+            let mut path = Cow::Borrowed(c.path);
+            let (parent, name_start) = match self.parent_dir_or_link(&path, layer, true) {
                 Some(found) => found,
                 None => {
-                    if let Cow::Owned(p) = self.resolve(&c.path) {
-                        c.path = p.into();
+                    if let Cow::Owned(p) = self.resolve(c.path) {
+                        path = Cow::Owned(p);
                     }
-                    self.parent_dir(&c.path, layer)
+                    self.parent_dir(&path, layer)
                 }
             };
-            let existing = self.child(parent, &c.path[name_start..]);
+            let existing = self.child(parent, &path[name_start..]);
             let is_dir = c.kind == ChangeKind::Dir;
             if let Some(old) = existing {
                 let old_node = &self.nodes[old as usize];
@@ -430,7 +442,7 @@ impl Tree {
                     if self.layers[layer as usize].duplicates == 1 {
                         self.warnings.push(format!(
                             "layer {layer}: {} appears more than once; the last entry wins",
-                            display_path(&c.path)
+                            display_path(&path)
                         ));
                     }
                 }
@@ -449,7 +461,7 @@ impl Tree {
             }
             // The node this change creates (ids are handed out in order).
             let node = self.nodes.len() as NodeId;
-            let kind = match std::mem::replace(&mut c.kind, ChangeKind::Other) {
+            let kind = match c.kind {
                 ChangeKind::Dir => NodeKind::Dir,
                 ChangeKind::File => {
                     self.layers[layer as usize].file_bytes += c.size;
@@ -458,7 +470,7 @@ impl Tree {
                         download: c.download,
                         layer,
                         node,
-                        facts: c.facts.take(),
+                        facts: c_facts,
                         hidden_by: None,
                         tag,
                     });
@@ -466,7 +478,7 @@ impl Tree {
                 }
                 ChangeKind::Hardlink(target) => {
                     let now = match self
-                        .lookup(&self.resolve(&target))
+                        .lookup(&self.resolve(target))
                         .map(|t| &self.nodes[t as usize].kind)
                     {
                         Some(NodeKind::File(ino)) => Some(*ino),
@@ -477,8 +489,8 @@ impl Tree {
                         None => {
                             self.warnings.push(format!(
                             "layer {layer}: hardlink {} points to {}, which does not exist (yet); counted as an empty file",
-                            display_path(&c.path),
-                            display_path(&target)
+                            display_path(&path),
+                            display_path(target)
                         ));
                             self.inodes.push(Inode {
                                 size: 0,
@@ -494,12 +506,12 @@ impl Tree {
                     }
                 }
                 ChangeKind::Symlink(target) => {
-                    self.links.push(target);
+                    self.links.push(target.into());
                     NodeKind::Symlink((self.links.len() - 1) as u32)
                 }
                 _ => NodeKind::Other,
             };
-            let id = self.new_node(parent, &c.path[name_start..], kind, layer);
+            let id = self.new_node(parent, &path[name_start..], kind, layer);
             debug_assert_eq!(id, node);
             self.nodes[id as usize].tag = tag;
         }

@@ -11,7 +11,7 @@
 use crate::entryfile::{In, Out};
 use crate::layer::probe::{DbKind, FileFacts};
 use crate::layer::PathTag;
-use crate::layer::{elf::ElfFacts, Change, ChangeKind, Compression, LayerChanges};
+use crate::layer::{elf::ElfFacts, Change, ChangeKind, ChangeList, Compression, LayerChanges};
 
 const MAGIC: &[u8; 16] = b"imgaudit-layer\x00\x01";
 /// Part of every key: a format change makes old entries unreachable.
@@ -70,10 +70,10 @@ pub(super) fn encode(lc: &LayerChanges, tags: &[PathTag]) -> Vec<u8> {
             ChangeKind::Whiteout => o.u8(5),
             ChangeKind::Opaque => o.u8(6),
         }
-        o.bytes(&c.path);
+        o.bytes(c.path);
         o.u64(c.size);
         o.u64(c.download);
-        let facts = c.facts.as_deref();
+        let facts = c.facts;
         match facts.and_then(|f| f.elf) {
             Some(e) => {
                 o.u8(1);
@@ -126,7 +126,7 @@ pub(super) fn decode(all: &[u8], index: usize) -> Option<(LayerChanges, Vec<Path
         });
     }
     let n = r.len()?;
-    let mut changes = Vec::with_capacity(n);
+    let mut changes = ChangeList::new();
     for _ in 0..n {
         let kind = match r.u8()? {
             0 => ChangeKind::File,
@@ -243,7 +243,7 @@ pub(super) mod tests {
         (
             LayerChanges {
                 index: 3,
-                changes,
+                changes: changes.into(),
                 stored_bytes: 99,
                 tar_bytes: 4096,
                 unattributed: 40,

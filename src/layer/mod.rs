@@ -10,6 +10,7 @@
 //! This is the only pass over a layer's bytes; nothing here depends on
 //! classification.
 
+pub mod changelist;
 pub mod elf;
 pub mod inflate;
 pub mod meter;
@@ -19,6 +20,7 @@ pub mod tarstream;
 
 use crate::digest::{Digest, HashingReader};
 use crate::error::{Error, Result};
+pub use changelist::{ChangeList, ChangeRef};
 use inflate::GzDecoder;
 pub use inflate::Inflater;
 use meter::{Counted, Meter, Metered};
@@ -70,15 +72,16 @@ impl Default for Limits {
     }
 }
 
-/// What one tar entry does to the filesystem.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ChangeKind {
+/// What one tar entry does to the filesystem (`L`: how a link target is
+/// held; borrowed, `&[u8]`, in a stored [`ChangeRef`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind<L = Box<[u8]>> {
     File,
     Dir,
     /// Symlink with its target, as written in the tar (not normalised).
-    Symlink(Box<[u8]>),
+    Symlink(L),
     /// Hardlink to the (normalised) target path.
-    Hardlink(Box<[u8]>),
+    Hardlink(L),
     /// Devices, fifos, unknown types.
     Other,
     /// `.wh.NAME`: deletes `path` from lower layers.
@@ -107,7 +110,8 @@ pub struct Change {
 #[derive(Debug, Clone)]
 pub struct LayerChanges {
     pub index: usize,
-    pub changes: Vec<Change>,
+    /// The entries in tar order, stored compactly ([`ChangeList`]).
+    pub changes: ChangeList,
     /// Bytes as stored (compressed).
     pub stored_bytes: u64,
     /// Bytes of the uncompressed tar stream.
@@ -340,7 +344,7 @@ pub fn read_layer(
         check_diff,
     );
     let mut tar = TarReader::new(ReadSkip(BufReader::with_capacity(TAR_BUFFER, decoded)));
-    let mut changes: Vec<Change> = Vec::new();
+    let mut changes = ChangeList::new();
     // The change the bytes since `segment_start` (stored offset) belong to.
     let mut open: Option<usize> = None;
     let mut segment_start = 0u64;
@@ -368,7 +372,7 @@ pub fn read_layer(
                 _ => meter.at(tar.position()),
             };
             if let Some(i) = open.take() {
-                changes[i].download = here - segment_start;
+                changes.set_download(i, here - segment_start);
                 attributed += here - segment_start;
             }
             segment_start = here;
@@ -701,7 +705,7 @@ mod tests {
             let by = |p: &str| {
                 lc.changes
                     .iter()
-                    .find(|c| &*c.path == p.as_bytes())
+                    .find(|c| c.path == p.as_bytes())
                     .unwrap()
                     .download
             };

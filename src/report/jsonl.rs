@@ -294,7 +294,7 @@ impl StackObserver for JsonlExport {
     fn before_layer(&mut self, tree: &Tree, lc: &LayerChanges, tags: &[PathTag]) {
         let layer = lc.index as u32;
         let mut order: Vec<usize> = (0..lc.changes.len()).collect();
-        order.sort_by(|&a, &b| lc.changes[a].path.cmp(&lc.changes[b].path));
+        order.sort_by(|&a, &b| lc.changes.get(a).path.cmp(lc.changes.get(b).path));
         // Nodes this layer may take out of the tree (a path watched twice
         // costs a second look-up, nothing else).
         let watch = |path: &[u8], watched: &mut Vec<(Vec<u8>, u32)>| {
@@ -317,12 +317,12 @@ impl StackObserver for JsonlExport {
         let mut watched = std::mem::take(&mut self.watched);
         let mut out = Vec::new();
         for &i in &order {
-            let c = &lc.changes[i];
+            let c = lc.changes.get(i);
             let tag = tags.get(i).copied().unwrap_or(NO_TAG);
             out.clear();
             let (op, ty, kind, regular) = match &c.kind {
                 ChangeKind::Whiteout => {
-                    let p = tree.resolve(&c.path);
+                    let p = tree.resolve(c.path);
                     watch(&p, &mut watched);
                     let ty = tree
                         .node_at(&p)
@@ -330,7 +330,7 @@ impl StackObserver for JsonlExport {
                     ("removed", ty, None, false)
                 }
                 ChangeKind::Opaque => {
-                    let p = tree.resolve_all(&c.path);
+                    let p = tree.resolve_all(c.path);
                     if let Some(dir) = tree.node_at(&p) {
                         let mut kids = Vec::new();
                         tree.for_each_child(dir, |name, _| {
@@ -348,15 +348,15 @@ impl StackObserver for JsonlExport {
                     ("opaque", "dir", None, false)
                 }
                 k => {
-                    let resolved = tree.resolve(&c.path);
-                    parents(&c.path, &prev, &mut watched);
-                    watch(&c.path, &mut watched);
+                    let resolved = tree.resolve(c.path);
+                    parents(c.path, &prev, &mut watched);
+                    watch(c.path, &mut watched);
                     if resolved[..] != c.path[..] {
                         parents(&resolved, &prev_resolved, &mut watched);
                         watch(&resolved, &mut watched);
                     }
                     prev.clear();
-                    prev.extend_from_slice(&c.path);
+                    prev.extend_from_slice(c.path);
                     prev_resolved.clear();
                     prev_resolved.extend_from_slice(&resolved);
                     let op = match tree.node_at(&resolved) {
@@ -379,7 +379,7 @@ impl StackObserver for JsonlExport {
                 }
             };
             out.extend_from_slice(format!("{{\"record\":\"entry\",\"layer\":{layer}").as_bytes());
-            push_bytes(&mut out, "path", &c.path, true);
+            push_bytes(&mut out, "path", c.path, true);
             out.extend_from_slice(
                 format!(
                     ",\"type\":\"{ty}\",\"op\":\"{op}\",\"bytes\":{}",
@@ -408,7 +408,7 @@ impl StackObserver for JsonlExport {
             let r = self.text.write_all(&out);
             self.keep(r);
             self.pending.push(Pending {
-                path: c.path.clone(),
+                path: c.path.into(),
                 kind,
                 regular,
             });

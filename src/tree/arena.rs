@@ -2,7 +2,7 @@
 //! its own name, the names live back to back in one byte arena, and one hash
 //! table over (parent, name) finds a child. This replaces a hash map and a
 //! boxed name per node (about 80 bytes and two allocations per path) with
-//! about 30 bytes and none (issue 19, docs/PERFORMANCE.md "Memory per entry").
+//! about 24 bytes and none (issue 19, docs/PERFORMANCE.md "Memory per entry").
 //!
 //! Nodes are never freed: a removed node is only *detached* (no longer found
 //! by name nor listed among its parent's children) and keeps its parent and
@@ -15,6 +15,7 @@ use std::hash::{BuildHasher, Hash, Hasher};
 /// "No node" in the links.
 const NONE: u32 = u32::MAX;
 
+/// 24 bytes: the name's offset, length and the detached bit share one word.
 #[derive(Clone)]
 struct Entry {
     parent: u32,
@@ -22,12 +23,40 @@ struct Entry {
     next_sibling: u32,
     /// Children attached now (detached ones are still in the list).
     live_children: u32,
-    name_off: u64,
-    /// Length of the name; the top bit says the node is detached.
-    name_len: u32,
+    /// `offset << NAME_BITS | len << 1 | detached`.
+    name: u64,
 }
 
-const DETACHED: u32 = 1 << 31;
+/// Bits for a name's length (a tar name is capped at 1 MiB, so a
+/// component is shorter than 2^21 bytes).
+const LEN_BITS: u32 = 21;
+/// The low bit: the node is detached.
+const DETACHED: u64 = 1;
+/// Offset shift: 42 bits of offset (4 TiB of names) remain.
+const NAME_BITS: u32 = LEN_BITS + 1;
+
+impl Entry {
+    fn off(&self) -> usize {
+        (self.name >> NAME_BITS) as usize
+    }
+    fn len(&self) -> usize {
+        ((self.name >> 1) & ((1 << LEN_BITS) - 1)) as usize
+    }
+    fn range(&self) -> std::ops::Range<usize> {
+        self.off()..self.off() + self.len()
+    }
+}
+
+/// A name's packed word (see [`Entry::name`]); panics past the format's
+/// bounds (a name of 2 MiB, 4 TiB of names), which the layer stage's caps
+/// keep out of reach.
+fn pack(off: usize, len: usize) -> u64 {
+    assert!(
+        len < 1 << LEN_BITS && (off as u64) < 1 << (64 - NAME_BITS),
+        "name arena bounds"
+    );
+    (off as u64) << NAME_BITS | (len as u64) << 1
+}
 
 /// A tree of byte names; node 0 is the root (empty name, its own parent).
 #[derive(Clone)]
@@ -60,8 +89,7 @@ impl Names {
                 first_child: NONE,
                 next_sibling: NONE,
                 live_children: 0,
-                name_off: 0,
-                name_len: 0,
+                name: 0,
             }],
             bytes: Vec::new(),
             table: HashTable::new(),
@@ -78,9 +106,7 @@ impl Names {
     }
 
     pub fn name(&self, id: u32) -> &[u8] {
-        let e = &self.entries[id as usize];
-        let off = e.name_off as usize;
-        &self.bytes[off..off + (e.name_len & !DETACHED) as usize]
+        &self.bytes[self.entries[id as usize].range()]
     }
 
     pub fn parent(&self, id: u32) -> u32 {
@@ -101,7 +127,7 @@ impl Names {
     pub fn insert(&mut self, parent: u32, name: &[u8]) -> u32 {
         debug_assert!(self.get(parent, name).is_none());
         let id = self.entries.len() as u32;
-        let name_off = self.bytes.len() as u64;
+        let packed = pack(self.bytes.len(), name.len());
         self.bytes.extend_from_slice(name);
         let p = &mut self.entries[parent as usize];
         let next_sibling = p.first_child;
@@ -112,17 +138,12 @@ impl Names {
             first_child: NONE,
             next_sibling,
             live_children: 0,
-            name_off,
-            name_len: name.len() as u32,
+            name: packed,
         });
         let (entries, bytes) = (&self.entries, &self.bytes);
         let name_of = |c: u32| {
             let e = &entries[c as usize];
-            let off = e.name_off as usize;
-            (
-                e.parent,
-                &bytes[off..off + (e.name_len & !DETACHED) as usize],
-            )
+            (e.parent, &bytes[e.range()])
         };
         self.table.insert_unique(hash(parent, name), id, |&c| {
             let (p, n) = name_of(c);
@@ -149,12 +170,12 @@ impl Names {
         if let Ok(slot) = self.table.find_entry(h, |&c| c == id) {
             slot.remove();
         }
-        self.entries[id as usize].name_len |= DETACHED;
+        self.entries[id as usize].name |= DETACHED;
         self.entries[parent as usize].live_children -= 1;
     }
 
     pub fn is_detached(&self, id: u32) -> bool {
-        self.entries[id as usize].name_len & DETACHED != 0
+        self.entries[id as usize].name & DETACHED != 0
     }
 
     pub fn has_children(&self, id: u32) -> bool {
@@ -254,6 +275,23 @@ mod tests {
         let odd = n.insert(Names::ROOT, b"\xff\n|");
         assert_eq!(n.get(Names::ROOT, b"\xff\n|"), Some(odd));
         assert_eq!(n.path(odd), b"\xff\n|");
+    }
+
+    #[test]
+    fn entries_are_24_bytes_and_keep_long_names() {
+        assert_eq!(std::mem::size_of::<Entry>(), 24);
+        let mut n = Names::new();
+        let long = vec![b'x'; (1 << 20) + 7];
+        let a = n.insert(Names::ROOT, b"a");
+        let l = n.insert(a, &long);
+        let b = n.insert(l, b"b");
+        assert_eq!(n.name(l), &long[..]);
+        assert_eq!(n.get(a, &long), Some(l));
+        assert_eq!(n.name(b), b"b");
+        n.detach(l);
+        assert!(n.is_detached(l));
+        assert_eq!(n.name(l), &long[..]);
+        assert_eq!(n.path(b).len(), 2 + long.len() + 2);
     }
 
     #[test]

@@ -32,7 +32,7 @@
 //! id. That is about 70 bytes per distinct path instead of three arenas.
 
 use super::arena::Names;
-use crate::layer::{Change, ChangeKind};
+use crate::layer::{ChangeKind, ChangeList};
 use rustc_hash::FxHashMap;
 
 const ROOT: u32 = 0;
@@ -272,7 +272,7 @@ impl DiveModel {
     }
 
     /// Add one layer's entries (in tar order).
-    pub fn apply(&mut self, changes: &[Change]) {
+    pub fn apply(&mut self, changes: &ChangeList) {
         let mut layer: Vec<LNode> = Vec::new();
         // Whiteout nodes (path ids of `.wh.NAME`).
         let mut whiteouts: Vec<u32> = Vec::new();
@@ -281,7 +281,7 @@ impl DiveModel {
             match &c.kind {
                 // `dir/.wh..wh..opq`: the parent is created, the marker never.
                 ChangeKind::Opaque => {
-                    self.add(&mut layer, &c.path, None);
+                    self.add(&mut layer, c.path, None);
                 }
                 ChangeKind::Whiteout => {
                     let base = c.path.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
@@ -296,7 +296,7 @@ impl DiveModel {
                 kind => {
                     self.add(
                         &mut layer,
-                        &c.path,
+                        c.path,
                         Some((c.size as i64, *kind == ChangeKind::Dir)),
                     );
                 }
@@ -495,6 +495,7 @@ mod reference;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::layer::Change;
 
     /// A deterministic pseudo-random layer sequence over a few names, with
     /// every kind of entry (whiteouts of present and missing paths, opaque
@@ -564,9 +565,10 @@ mod tests {
             let ls = layers(seed);
             let mut new = DiveModel::default();
             let mut old = reference::RefModel::default();
-            for l in &ls {
-                new.apply(l);
-                old.apply(l);
+            for l in ls {
+                let l: ChangeList = l.into();
+                new.apply(&l);
+                old.apply(&l);
             }
             let (a, b) = (new.figures(), old.figures());
             assert_eq!(a.1, b.1, "seed {seed}");

@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use crate::layer::{Change, ChangeKind};
+use crate::layer::{ChangeKind, ChangeList};
 use crate::tree::arena::Names;
 
 /// A node's payload in a dive file tree (one layer's, or the stacked one).
@@ -206,7 +206,7 @@ pub struct RefFile {
 
 impl RefModel {
     /// Add one layer's entries (in tar order).
-    pub fn apply(&mut self, changes: &[Change]) {
+    pub fn apply(&mut self, changes: &ChangeList) {
         let mut layer = DTree::new();
         // Whiteout nodes and the paths they delete.
         let mut whiteouts: Vec<(u32, &[u8])> = Vec::new();
@@ -215,7 +215,7 @@ impl RefModel {
             match &c.kind {
                 // `dir/.wh..wh..opq`: the parent is created, the marker never.
                 ChangeKind::Opaque => {
-                    layer.add(&c.path, None);
+                    layer.add(c.path, None);
                 }
                 ChangeKind::Whiteout => {
                     let base = c.path.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
@@ -224,11 +224,11 @@ impl RefModel {
                     name.extend_from_slice(WH);
                     name.extend_from_slice(&c.path[base..]);
                     if let Some(id) = layer.add(&name, Some((c.size as i64, false))) {
-                        whiteouts.push((id, &c.path));
+                        whiteouts.push((id, c.path));
                     }
                 }
                 kind => {
-                    layer.add(&c.path, Some((c.size as i64, *kind == ChangeKind::Dir)));
+                    layer.add(c.path, Some((c.size as i64, *kind == ChangeKind::Dir)));
                 }
             }
         }

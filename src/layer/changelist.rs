@@ -1,0 +1,240 @@
+//! A layer's changes, stored compactly (issue 19): every path and link
+//! target back to back in one byte buffer, one fixed-size record per entry
+//! (offset, lengths and kind packed, size, download), and the probes' facts
+//! in a side list of the few entries that have any. A [`Change`] (one boxed
+//! path, a 24-byte kind, a boxed link target) is only the form an entry is
+//! built in and handed over with; a layer holds about 32 bytes plus its path
+//! per entry instead of about 96.
+
+use super::probe::FileFacts;
+use super::{Change, ChangeKind};
+
+/// One entry as stored: 32 bytes.
+#[derive(Clone)]
+struct Rec {
+    /// Offset of the path in `bytes`; the link target follows it.
+    off: u64,
+    size: u64,
+    download: u64,
+    path_len: u32,
+    /// `link_len << KIND_BITS | kind`.
+    meta: u32,
+}
+
+const KIND_BITS: u32 = 3;
+
+fn kind_code(k: &ChangeKind) -> u32 {
+    match k {
+        ChangeKind::File => 0,
+        ChangeKind::Dir => 1,
+        ChangeKind::Symlink(_) => 2,
+        ChangeKind::Hardlink(_) => 3,
+        ChangeKind::Other => 4,
+        ChangeKind::Whiteout => 5,
+        ChangeKind::Opaque => 6,
+    }
+}
+
+/// One stored entry, borrowed (the fields a [`Change`] has).
+#[derive(Debug, Clone, Copy)]
+pub struct ChangeRef<'a> {
+    pub path: &'a [u8],
+    pub kind: ChangeKind<&'a [u8]>,
+    pub size: u64,
+    pub download: u64,
+    pub facts: Option<&'a FileFacts>,
+}
+
+impl ChangeRef<'_> {
+    /// The owned form.
+    pub fn to_change(&self) -> Change {
+        Change {
+            path: self.path.into(),
+            kind: match self.kind {
+                ChangeKind::File => ChangeKind::File,
+                ChangeKind::Dir => ChangeKind::Dir,
+                ChangeKind::Symlink(t) => ChangeKind::Symlink(t.into()),
+                ChangeKind::Hardlink(t) => ChangeKind::Hardlink(t.into()),
+                ChangeKind::Other => ChangeKind::Other,
+                ChangeKind::Whiteout => ChangeKind::Whiteout,
+                ChangeKind::Opaque => ChangeKind::Opaque,
+            },
+            size: self.size,
+            download: self.download,
+            facts: self.facts.map(|f| Box::new(f.clone())),
+        }
+    }
+}
+
+/// A layer's entries in tar order.
+#[derive(Clone, Default)]
+pub struct ChangeList {
+    recs: Vec<Rec>,
+    bytes: Vec<u8>,
+    /// (entry index, facts), in index order.
+    facts: Vec<(u32, Box<FileFacts>)>,
+}
+
+impl ChangeList {
+    pub fn new() -> ChangeList {
+        ChangeList::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.recs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.recs.is_empty()
+    }
+
+    /// Append an entry (its facts move in).
+    pub fn push(&mut self, c: Change) {
+        let link: &[u8] = match &c.kind {
+            ChangeKind::Symlink(t) | ChangeKind::Hardlink(t) => t,
+            _ => &[],
+        };
+        assert!(
+            c.path.len() <= u32::MAX as usize && link.len() < 1 << (32 - KIND_BITS),
+            "change list bounds"
+        );
+        let i = self.recs.len() as u32;
+        self.recs.push(Rec {
+            off: self.bytes.len() as u64,
+            size: c.size,
+            download: c.download,
+            path_len: c.path.len() as u32,
+            meta: (link.len() as u32) << KIND_BITS | kind_code(&c.kind),
+        });
+        self.bytes.extend_from_slice(&c.path);
+        self.bytes.extend_from_slice(link);
+        if let Some(f) = c.facts {
+            self.facts.push((i, f));
+        }
+    }
+
+    /// Entry `i` (panics when out of range, as indexing does).
+    pub fn get(&self, i: usize) -> ChangeRef<'_> {
+        let r = &self.recs[i];
+        let off = r.off as usize;
+        let path_end = off + r.path_len as usize;
+        let link = &self.bytes[path_end..path_end + (r.meta >> KIND_BITS) as usize];
+        let kind = match r.meta & ((1 << KIND_BITS) - 1) {
+            0 => ChangeKind::File,
+            1 => ChangeKind::Dir,
+            2 => ChangeKind::Symlink(link),
+            3 => ChangeKind::Hardlink(link),
+            5 => ChangeKind::Whiteout,
+            6 => ChangeKind::Opaque,
+            _ => ChangeKind::Other,
+        };
+        let facts = self
+            .facts
+            .binary_search_by_key(&(i as u32), |(j, _)| *j)
+            .ok()
+            .map(|k| &*self.facts[k].1);
+        ChangeRef {
+            path: &self.bytes[off..path_end],
+            kind,
+            size: r.size,
+            download: r.download,
+            facts,
+        }
+    }
+
+    /// The last entry, if any.
+    pub fn last(&self) -> Option<ChangeRef<'_>> {
+        self.len().checked_sub(1).map(|i| self.get(i))
+    }
+
+    /// Set entry `i`'s download bytes (known once the next header is read).
+    pub fn set_download(&mut self, i: usize, download: u64) {
+        self.recs[i].download = download;
+    }
+
+    /// Move every entry's facts out, as (entry index, facts) in index order.
+    pub fn take_facts(&mut self) -> Vec<(u32, Box<FileFacts>)> {
+        std::mem::take(&mut self.facts)
+    }
+
+    /// The entries in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = ChangeRef<'_>> + '_ {
+        (0..self.len()).map(|i| self.get(i))
+    }
+}
+
+impl<'a> IntoIterator for &'a ChangeList {
+    type Item = ChangeRef<'a>;
+    type IntoIter =
+        std::iter::Map<std::ops::Range<usize>, Box<dyn Fn(usize) -> ChangeRef<'a> + 'a>>;
+    fn into_iter(self) -> Self::IntoIter {
+        (0..self.len()).map(Box::new(move |i| self.get(i)))
+    }
+}
+
+impl std::fmt::Debug for ChangeList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl FromIterator<Change> for ChangeList {
+    fn from_iter<I: IntoIterator<Item = Change>>(iter: I) -> Self {
+        let mut l = ChangeList::new();
+        for c in iter {
+            l.push(c);
+        }
+        l
+    }
+}
+
+impl From<Vec<Change>> for ChangeList {
+    fn from(v: Vec<Change>) -> Self {
+        v.into_iter().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_round_trip_with_links_facts_and_downloads() {
+        assert_eq!(std::mem::size_of::<Rec>(), 32);
+        let facts = FileFacts::default();
+        let kinds: Vec<ChangeKind> = vec![
+            ChangeKind::File,
+            ChangeKind::Dir,
+            ChangeKind::Symlink(b"../x/y"[..].into()),
+            ChangeKind::Hardlink(b"usr/bin/a"[..].into()),
+            ChangeKind::Other,
+            ChangeKind::Whiteout,
+            ChangeKind::Opaque,
+            ChangeKind::Symlink(b""[..].into()),
+        ];
+        let changes: Vec<Change> = kinds
+            .into_iter()
+            .enumerate()
+            .map(|(i, kind)| Change {
+                path: format!("d{i}/\u{e9}\n{i}").into_bytes().into(),
+                kind,
+                size: i as u64 * 1000,
+                download: 7 + i as u64,
+                facts: (i % 3 == 0).then(|| Box::new(facts.clone())),
+            })
+            .collect();
+        let mut l: ChangeList = changes.clone().into();
+        assert_eq!(l.len(), changes.len());
+        for (a, b) in l.iter().zip(&changes) {
+            assert_eq!(format!("{:?}", a.to_change()), format!("{b:?}"));
+        }
+        l.set_download(2, 99);
+        assert_eq!(l.get(2).download, 99);
+        assert_eq!(l.get(3).download, 10);
+        assert_eq!(l.last().unwrap().path, b"d7/\xc3\xa9\n7");
+        let taken = l.take_facts();
+        assert_eq!(taken.iter().map(|t| t.0).collect::<Vec<_>>(), vec![0, 3, 6]);
+        assert!(l.iter().all(|c| c.facts.is_none()));
+        assert!(ChangeList::new().last().is_none());
+    }
+}

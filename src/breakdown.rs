@@ -427,7 +427,8 @@ impl<'r> Accumulator<'r> {
                 continue;
             }
             let path = tree.inode_path(i as u32);
-            let (cat, strip, _) = self.classify(tree, &path, inode.tag, inode.size, i as u32);
+            let (cat, strip, _) =
+                self.classify(tree, &path, tree.inode_tag(i as u32), inode.size, i as u32);
             cat_wasted[cat] += inode.size - strip;
             cat_wasted[debug] += strip;
             *wasted_by_layer_cat

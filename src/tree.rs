@@ -54,8 +54,8 @@ pub struct Inode {
     pub facts: Option<Box<FileFacts>>,
     /// The layer whose whiteout, opaque marker or replacement last hid a path to it.
     pub hidden_by: Option<u32>,
-    /// Tag of the entry that created the inode.
-    pub tag: PathTag,
+    // The tag of the entry that created the inode is its node's
+    // ([`Tree::inode_tag`]): 40 bytes per inode instead of 48.
 }
 
 /// Per-layer counters filled while stacking.
@@ -141,6 +141,12 @@ impl Tree {
     /// The path that first created inode `ino` (`/`-joined, no leading `/`).
     pub fn inode_path(&self, ino: InodeId) -> Vec<u8> {
         self.names.path(self.inodes[ino as usize].node)
+    }
+
+    /// Tag of the entry that created inode `ino` (a file node's tag never
+    /// changes after it is created).
+    pub fn inode_tag(&self, ino: InodeId) -> PathTag {
+        self.nodes[self.inodes[ino as usize].node as usize].tag
     }
 
     /// The node visible at `path` (normalised, not resolved), if any.
@@ -472,7 +478,6 @@ impl Tree {
                         node,
                         facts: c_facts,
                         hidden_by: None,
-                        tag,
                     });
                     NodeKind::File((self.inodes.len() - 1) as InodeId)
                 }
@@ -499,7 +504,6 @@ impl Tree {
                                 node,
                                 facts: None,
                                 hidden_by: None,
-                                tag,
                             });
                             NodeKind::File((self.inodes.len() - 1) as InodeId)
                         }
@@ -637,6 +641,12 @@ pub(crate) mod tests {
         });
         t.settle_waste(&reached);
         (total, files)
+    }
+
+    #[test]
+    fn inodes_and_nodes_stay_small() {
+        assert_eq!(std::mem::size_of::<Inode>(), 40);
+        assert_eq!(std::mem::size_of::<Node>(), 16);
     }
 
     #[test]

@@ -1,22 +1,23 @@
 //! A layer's changes, stored compactly (issue 19): every path and link
 //! target back to back in one byte buffer, one fixed-size record per entry
-//! (offset, lengths and kind packed, size, download), and the probes' facts
-//! in a side list of the few entries that have any. A [`Change`] (one boxed
-//! path, a 24-byte kind, a boxed link target) is only the form an entry is
-//! built in and handed over with; a layer holds about 32 bytes plus its path
-//! per entry instead of about 96.
+//! (size, download, offset, kind and link length packed: 24 bytes), and the
+//! probes' facts in a side list of the few entries that have any. A
+//! [`Change`] (one boxed path, a 24-byte kind, a boxed link target) is only
+//! the form an entry is built in and handed over with; a layer holds 24
+//! bytes plus its path per entry instead of about 96.
 
 use super::probe::FileFacts;
 use super::{Change, ChangeKind};
 
-/// One entry as stored: 32 bytes.
+/// One entry as stored: 24 bytes. Its path and link target are
+/// `bytes[start(i)..start(i + 1)]`, the link target last.
 #[derive(Clone)]
 struct Rec {
-    /// Offset of the path in `bytes`; the link target follows it.
-    off: u64,
     size: u64,
     download: u64,
-    path_len: u32,
+    /// The low 32 bits of the path's offset in `bytes` (the high bits
+    /// count the entries in `wraps` at or before this one).
+    off: u32,
     /// `link_len << KIND_BITS | kind`.
     meta: u32,
 }
@@ -71,6 +72,8 @@ impl ChangeRef<'_> {
 pub struct ChangeList {
     recs: Vec<Rec>,
     bytes: Vec<u8>,
+    /// Entries whose offset passed another multiple of 4 GiB.
+    wraps: Vec<u32>,
     /// (entry index, facts), in index order.
     facts: Vec<(u32, Box<FileFacts>)>,
 }
@@ -95,15 +98,18 @@ impl ChangeList {
             _ => &[],
         };
         assert!(
-            c.path.len() <= u32::MAX as usize && link.len() < 1 << (32 - KIND_BITS),
+            c.path.len() < 1 << 31 && link.len() < 1 << (32 - KIND_BITS),
             "change list bounds"
         );
         let i = self.recs.len() as u32;
+        let off = self.bytes.len();
+        if off >> 32 > self.wraps.len() {
+            self.wraps.push(i);
+        }
         self.recs.push(Rec {
-            off: self.bytes.len() as u64,
             size: c.size,
             download: c.download,
-            path_len: c.path.len() as u32,
+            off: off as u32,
             meta: (link.len() as u32) << KIND_BITS | kind_code(&c.kind),
         });
         self.bytes.extend_from_slice(&c.path);
@@ -113,12 +119,21 @@ impl ChangeList {
         }
     }
 
+    /// Where entry `i`'s bytes start (`bytes.len()` for `i == len()`).
+    fn start(&self, i: usize) -> usize {
+        if i == self.recs.len() {
+            return self.bytes.len();
+        }
+        let high = self.wraps.partition_point(|&w| w as usize <= i);
+        high << 32 | self.recs[i].off as usize
+    }
+
     /// Entry `i` (panics when out of range, as indexing does).
     pub fn get(&self, i: usize) -> ChangeRef<'_> {
         let r = &self.recs[i];
-        let off = r.off as usize;
-        let path_end = off + r.path_len as usize;
-        let link = &self.bytes[path_end..path_end + (r.meta >> KIND_BITS) as usize];
+        let (off, end) = (self.start(i), self.start(i + 1));
+        let path_end = end - (r.meta >> KIND_BITS) as usize;
+        let link = &self.bytes[path_end..end];
         let kind = match r.meta & ((1 << KIND_BITS) - 1) {
             0 => ChangeKind::File,
             1 => ChangeKind::Dir,
@@ -200,7 +215,7 @@ mod tests {
 
     #[test]
     fn entries_round_trip_with_links_facts_and_downloads() {
-        assert_eq!(std::mem::size_of::<Rec>(), 32);
+        assert_eq!(std::mem::size_of::<Rec>(), 24);
         let facts = FileFacts::default();
         let kinds: Vec<ChangeKind> = vec![
             ChangeKind::File,

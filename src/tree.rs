@@ -350,7 +350,8 @@ impl Tree {
         }
     }
 
-    /// Apply one layer on top of the tree (its probe facts move into the inodes).
+    /// Apply one layer on top of the tree (its probe facts move into the
+    /// inodes; its entries are spent: freed as they are stacked, chunk by chunk).
     pub fn apply(&mut self, lc: &mut LayerChanges) {
         self.apply_tagged(lc, &[]);
     }
@@ -410,8 +411,12 @@ impl Tree {
             }
         }
         // 3. additions in tar order (the probes' facts move into the inodes).
+        // Each chunk of entries is freed once stacked (the last use of the
+        // list), so the list shrinks while the tree grows.
         let mut facts = lc.changes.take_facts().into_iter().peekable();
-        for (i, c) in lc.changes.iter().enumerate() {
+        for i in 0..lc.changes.len() {
+            lc.changes.release_before(i);
+            let c = lc.changes.get(i);
             let tag = tags.get(i).copied().unwrap_or(NO_TAG);
             if matches!(c.kind, ChangeKind::Opaque | ChangeKind::Whiteout) {
                 continue;

@@ -67,13 +67,39 @@ impl ChangeRef<'_> {
     }
 }
 
-/// A layer's entries in tar order.
+/// Entries per chunk: the tree frees a layer's entries chunk by chunk as
+/// it stacks them ([`ChangeList::release_before`]), so a layer's list and
+/// the tree it builds do not both peak at once.
+const CHUNK_BITS: u32 = 15;
+const CHUNK: usize = 1 << CHUNK_BITS;
+
+/// Up to [`CHUNK`] consecutive entries.
 #[derive(Clone, Default)]
-pub struct ChangeList {
+struct Chunk {
     recs: Vec<Rec>,
     bytes: Vec<u8>,
     /// Entries whose offset passed another multiple of 4 GiB.
     wraps: Vec<u32>,
+}
+
+impl Chunk {
+    /// Where entry `j`'s bytes start (`bytes.len()` for `j == recs.len()`).
+    fn start(&self, j: usize) -> usize {
+        if j == self.recs.len() {
+            return self.bytes.len();
+        }
+        let high = self.wraps.partition_point(|&w| w as usize <= j);
+        high << 32 | self.recs[j].off as usize
+    }
+}
+
+/// A layer's entries in tar order.
+#[derive(Clone, Default)]
+pub struct ChangeList {
+    chunks: Vec<Chunk>,
+    len: usize,
+    /// Chunks already freed (all before the others).
+    released: usize,
     /// (entry index, facts), in index order.
     facts: Vec<(u32, Box<FileFacts>)>,
 }
@@ -84,11 +110,11 @@ impl ChangeList {
     }
 
     pub fn len(&self) -> usize {
-        self.recs.len()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.recs.is_empty()
+        self.len == 0
     }
 
     /// Append an entry (its facts move in).
@@ -101,39 +127,42 @@ impl ChangeList {
             c.path.len() < 1 << 31 && link.len() < 1 << (32 - KIND_BITS),
             "change list bounds"
         );
-        let i = self.recs.len() as u32;
-        let off = self.bytes.len();
-        if off >> 32 > self.wraps.len() {
-            self.wraps.push(i);
+        let i = self.len;
+        if i % CHUNK == 0 {
+            self.chunks.push(Chunk {
+                recs: Vec::with_capacity(CHUNK),
+                ..Chunk::default()
+            });
         }
-        self.recs.push(Rec {
+        let k = self.chunks.last_mut().expect("pushed above");
+        let off = k.bytes.len();
+        if off >> 32 > k.wraps.len() {
+            k.wraps.push(k.recs.len() as u32);
+        }
+        k.recs.push(Rec {
             size: c.size,
             download: c.download,
             off: off as u32,
             meta: (link.len() as u32) << KIND_BITS | kind_code(&c.kind),
         });
-        self.bytes.extend_from_slice(&c.path);
-        self.bytes.extend_from_slice(link);
+        k.bytes.extend_from_slice(&c.path);
+        k.bytes.extend_from_slice(link);
         if let Some(f) = c.facts {
-            self.facts.push((i, f));
+            self.facts.push((i as u32, f));
         }
+        self.len += 1;
     }
 
-    /// Where entry `i`'s bytes start (`bytes.len()` for `i == len()`).
-    fn start(&self, i: usize) -> usize {
-        if i == self.recs.len() {
-            return self.bytes.len();
-        }
-        let high = self.wraps.partition_point(|&w| w as usize <= i);
-        high << 32 | self.recs[i].off as usize
-    }
-
-    /// Entry `i` (panics when out of range, as indexing does).
+    /// Entry `i` (panics when out of range or released, as indexing does).
     pub fn get(&self, i: usize) -> ChangeRef<'_> {
-        let r = &self.recs[i];
-        let (off, end) = (self.start(i), self.start(i + 1));
+        assert!(i < self.len, "change {i} of {}", self.len);
+        assert!(i >> CHUNK_BITS >= self.released, "change {i} was released");
+        let k = &self.chunks[i >> CHUNK_BITS];
+        let j = i & (CHUNK - 1);
+        let r = &k.recs[j];
+        let (off, end) = (k.start(j), k.start(j + 1));
         let path_end = end - (r.meta >> KIND_BITS) as usize;
-        let link = &self.bytes[path_end..end];
+        let link = &k.bytes[path_end..end];
         let kind = match r.meta & ((1 << KIND_BITS) - 1) {
             0 => ChangeKind::File,
             1 => ChangeKind::Dir,
@@ -149,7 +178,7 @@ impl ChangeList {
             .ok()
             .map(|k| &*self.facts[k].1);
         ChangeRef {
-            path: &self.bytes[off..path_end],
+            path: &k.bytes[off..path_end],
             kind,
             size: r.size,
             download: r.download,
@@ -164,12 +193,22 @@ impl ChangeList {
 
     /// Set entry `i`'s download bytes (known once the next header is read).
     pub fn set_download(&mut self, i: usize, download: u64) {
-        self.recs[i].download = download;
+        self.chunks[i >> CHUNK_BITS].recs[i & (CHUNK - 1)].download = download;
     }
 
     /// Move every entry's facts out, as (entry index, facts) in index order.
     pub fn take_facts(&mut self) -> Vec<(u32, Box<FileFacts>)> {
         std::mem::take(&mut self.facts)
+    }
+
+    /// Free the storage of entries before `i` (whole chunks only; entries
+    /// before `i` may no longer be read, [`ChangeList::len`] is unchanged).
+    pub fn release_before(&mut self, i: usize) {
+        let upto = (i >> CHUNK_BITS).min(self.chunks.len());
+        for k in &mut self.chunks[self.released.min(upto)..upto] {
+            *k = Chunk::default();
+        }
+        self.released = self.released.max(upto);
     }
 
     /// The entries in order.
@@ -251,5 +290,49 @@ mod tests {
         assert_eq!(taken.iter().map(|t| t.0).collect::<Vec<_>>(), vec![0, 3, 6]);
         assert!(l.iter().all(|c| c.facts.is_none()));
         assert!(ChangeList::new().last().is_none());
+    }
+
+    #[test]
+    fn chunks_hold_their_entries_and_free_them_in_order() {
+        let n = 3 * CHUNK + 17;
+        let mut l: ChangeList = (0..n)
+            .map(|i| Change {
+                path: format!("d/{i}").into_bytes().into(),
+                kind: if i % 5 == 0 {
+                    ChangeKind::Symlink(format!("t{i}").into_bytes().into())
+                } else {
+                    ChangeKind::File
+                },
+                size: i as u64,
+                download: 0,
+                facts: None,
+            })
+            .collect();
+        l.set_download(CHUNK + 3, 5);
+        assert_eq!(l.len(), n);
+        for i in [0, CHUNK - 1, CHUNK, CHUNK + 3, 2 * CHUNK, n - 1] {
+            let c = l.get(i);
+            assert_eq!(c.path, format!("d/{i}").as_bytes());
+            assert_eq!(c.size, i as u64);
+            assert_eq!(c.download, if i == CHUNK + 3 { 5 } else { 0 });
+            let want = format!("t{i}");
+            match c.kind {
+                ChangeKind::Symlink(t) => assert_eq!(t, want.as_bytes()),
+                k => assert!(i % 5 != 0 && k == ChangeKind::File),
+            }
+        }
+        l.release_before(CHUNK + 5);
+        assert_eq!(l.len(), n);
+        assert_eq!(l.get(CHUNK).path, format!("d/{CHUNK}").as_bytes());
+        assert!(std::panic::catch_unwind(|| l.get(CHUNK - 1).size).is_err());
+        l.release_before(n);
+        assert_eq!(l.get(n - 1).size, (n - 1) as u64);
+        assert_eq!(
+            l.chunks[..3]
+                .iter()
+                .map(|k| k.recs.capacity())
+                .sum::<usize>(),
+            0
+        );
     }
 }

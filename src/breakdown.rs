@@ -117,9 +117,8 @@ fn package_index(tree: &Tree) -> PackageIndex {
     let mut lists = Vec::new();
     let mut records = Vec::new();
     let mut apk = None;
-    for (ino, inode) in tree.inodes.iter().enumerate() {
-        let ino = ino as u32;
-        let Some((kind, data)) = inode.facts.as_ref().and_then(|x| x.db.as_ref()) else {
+    for ino in tree.inodes_with_facts() {
+        let Some((kind, data)) = tree.inode_facts(ino).and_then(|x| x.db.as_ref()) else {
             continue;
         };
         let path = tree.inode_path(ino);
@@ -138,9 +137,7 @@ fn package_index(tree: &Tree) -> PackageIndex {
     lists.sort_unstable();
     records.sort_unstable();
     let db = |ino: u32| {
-        tree.inodes[ino as usize]
-            .facts
-            .as_ref()
+        tree.inode_facts(ino)
             .and_then(|x| x.db.as_ref())
             .map(|d| &d.1[..])
             .unwrap_or(&[])
@@ -374,9 +371,8 @@ impl<'r> Accumulator<'r> {
                 owner.and_then(|o| self.package_class[o]),
             )
             .unwrap_or(self.rules.other());
-        let strip = tree.inodes[ino as usize]
-            .facts
-            .as_ref()
+        let strip = tree
+            .inode_facts(ino)
             .and_then(|f| f.elf)
             .map_or(0, |e| e.strippable_bytes.min(size));
         (cat, strip, owner)

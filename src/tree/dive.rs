@@ -83,8 +83,8 @@ pub struct DiveModel {
     cumulative: Vec<i64>,
     count: Vec<u32>,
     min_many: FxHashMap<u32, i64>,
-    /// Per path id: its index in the layer being applied (valid when that
-    /// node's id is the path's: a sparse set, never cleared).
+    /// Per path id, while a layer is applied: its index in that layer's
+    /// nodes, when it has one (empty between layers).
     in_layer: Vec<u32>,
     layers: u32,
 }
@@ -98,7 +98,7 @@ impl Default for DiveModel {
             cumulative: vec![0],
             count: vec![0],
             min_many: FxHashMap::default(),
-            in_layer: vec![NONE],
+            in_layer: Vec::new(),
             layers: 0,
         }
     }
@@ -123,7 +123,9 @@ impl DiveModel {
         self.stacked_size.push(0);
         self.cumulative.push(0);
         self.count.push(0);
-        self.in_layer.push(NONE);
+        if !self.in_layer.is_empty() {
+            self.in_layer.push(NONE);
+        }
         id
     }
 
@@ -274,6 +276,7 @@ impl DiveModel {
     /// Add one layer's entries (in tar order).
     pub fn apply(&mut self, changes: &ChangeList) {
         let mut layer: Vec<LNode> = Vec::new();
+        self.in_layer = vec![NONE; self.paths.len()];
         // Whiteout nodes (path ids of `.wh.NAME`).
         let mut whiteouts: Vec<u32> = Vec::new();
         let mut name = Vec::new();
@@ -358,6 +361,7 @@ impl DiveModel {
             }
         }
         self.layers += 1;
+        self.in_layer = Vec::new();
     }
 
     /// The layer's children of each of its nodes (and of the root), as

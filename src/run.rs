@@ -215,8 +215,10 @@ pub fn analyze_image_observed(
     let (to_stacker, stacker_rx) = std::sync::mpsc::channel();
     let (decoded, stacked) = std::thread::scope(|scope| {
         let stacker = scope.spawn(move || {
+            let mut tree = Tree::new();
+            tree.expect_layers(n);
             let mut stack = Stack {
-                tree: Tree::new(),
+                tree,
                 next: 0,
                 ready: (0..n).map(|_| None).collect(),
                 applied: Vec::with_capacity(n),

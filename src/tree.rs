@@ -146,6 +146,12 @@ impl Tree {
         self.names.path(self.inodes[ino as usize].node)
     }
 
+    /// The image has `n` layers: once the `n`-th is applied, what only
+    /// stacking needs is freed (dive's stacked tree and name index).
+    pub fn expect_layers(&mut self, n: usize) {
+        self.dive.expect_layers(n);
+    }
+
     /// Tag of the entry that created inode `ino` (a file node's tag never
     /// changes after it is created).
     pub fn inode_tag(&self, ino: InodeId) -> PathTag {

@@ -87,6 +87,10 @@ pub struct DiveModel {
     /// nodes, when it has one (empty between layers).
     in_layer: Vec<u32>,
     layers: u32,
+    /// How many layers the image has, when known: after the last one,
+    /// dive's stacked tree and the arena's index are freed (only the
+    /// counters and paths are read from then on).
+    total: Option<u32>,
 }
 
 impl Default for DiveModel {
@@ -100,6 +104,7 @@ impl Default for DiveModel {
             min_many: FxHashMap::default(),
             in_layer: Vec::new(),
             layers: 0,
+            total: None,
         }
     }
 }
@@ -273,6 +278,11 @@ impl DiveModel {
         true
     }
 
+    /// The image has `n` layers: the `n`-th applied is the last.
+    pub fn expect_layers(&mut self, n: usize) {
+        self.total = u32::try_from(n).ok();
+    }
+
     /// Add one layer's entries (in tar order).
     pub fn apply(&mut self, changes: &ChangeList) {
         let mut layer: Vec<LNode> = Vec::new();
@@ -347,6 +357,15 @@ impl DiveModel {
                     break;
                 }
             }
+        }
+        if self.total == Some(self.layers + 1) {
+            // The last layer: nothing is stacked on it, and nothing is
+            // looked up by name again.
+            self.layers += 1;
+            self.in_layer = Vec::new();
+            self.stacked_size = Vec::new();
+            self.paths.drop_index();
+            return;
         }
         // Stack this layer onto dive's stacked tree. Stacking the first
         // layer onto its own copy changes nothing unless it has whiteouts;
@@ -568,6 +587,9 @@ mod tests {
         for seed in 0..20_000 {
             let ls = layers(seed);
             let mut new = DiveModel::default();
+            if seed % 2 == 0 {
+                new.expect_layers(ls.len());
+            }
             let mut old = reference::RefModel::default();
             for l in ls {
                 let l: ChangeList = l.into();

@@ -146,8 +146,9 @@ impl Tree {
         self.names.path(self.inodes[ino as usize].node)
     }
 
-    /// The image has `n` layers: once the `n`-th is applied, what only
-    /// stacking needs is freed (dive's stacked tree and name index).
+    /// The image has `n` layers: once the `n`-th is applied, dive's model
+    /// keeps only its figures and file list (freed before the size tree
+    /// stacks that layer).
     pub fn expect_layers(&mut self, n: usize) {
         self.dive.expect_layers(n);
     }

@@ -64,8 +64,6 @@ pub struct Names {
     entries: Vec<Entry>,
     bytes: Vec<u8>,
     table: HashTable<u32>,
-    /// `false` once [`Names::drop_index`] freed the table.
-    indexed: bool,
 }
 
 impl Default for Names {
@@ -95,16 +93,7 @@ impl Names {
             }],
             bytes: Vec::new(),
             table: HashTable::new(),
-            indexed: true,
         }
-    }
-
-    /// Free the hash table: names are no longer found nor added (only
-    /// [`Names::name`], [`Names::parent`], [`Names::path`] and the children
-    /// lists still work). For an arena that is only read from now on.
-    pub fn drop_index(&mut self) {
-        self.table = HashTable::new();
-        self.indexed = false;
     }
 
     /// Nodes ever created (detached ones included).
@@ -126,7 +115,6 @@ impl Names {
 
     /// The attached child `name` of `parent`.
     pub fn get(&self, parent: u32, name: &[u8]) -> Option<u32> {
-        assert!(self.indexed, "name look-up after drop_index");
         self.table
             .find(hash(parent, name), |&c| {
                 self.entries[c as usize].parent == parent && self.name(c) == name
@@ -137,7 +125,6 @@ impl Names {
     /// A new node `name` under `parent` (the caller has detached any
     /// attached child of that name first).
     pub fn insert(&mut self, parent: u32, name: &[u8]) -> u32 {
-        assert!(self.indexed, "insert after drop_index");
         debug_assert!(self.get(parent, name).is_none());
         let id = self.entries.len() as u32;
         let packed = pack(self.bytes.len(), name.len());
@@ -305,10 +292,6 @@ mod tests {
         assert!(n.is_detached(l));
         assert_eq!(n.name(l), &long[..]);
         assert_eq!(n.path(b).len(), 2 + long.len() + 2);
-        n.drop_index();
-        assert_eq!(n.path(b).len(), 2 + long.len() + 2);
-        assert_eq!(n.children(a).count(), 0);
-        assert!(std::panic::catch_unwind(|| n.get(a, b"b")).is_err());
     }
 
     #[test]

@@ -88,9 +88,9 @@ pub struct DiveModel {
     in_layer: Vec<u32>,
     layers: u32,
     /// How many layers the image has, when known: after the last one,
-    /// dive's stacked tree and the arena's index are freed (only the
-    /// counters and paths are read from then on).
+    /// only the figures and the file list are kept (`done`).
     total: Option<u32>,
+    done: Option<((f64, u64), Vec<DiveFile>)>,
 }
 
 impl Default for DiveModel {
@@ -105,11 +105,13 @@ impl Default for DiveModel {
             in_layer: Vec::new(),
             layers: 0,
             total: None,
+            done: None,
         }
     }
 }
 
 /// One of dive's "inefficient files": a path seen in two or more layers.
+#[derive(Clone)]
 pub struct DiveFile {
     /// Path without the leading '/'.
     pub path: Box<[u8]>,
@@ -359,12 +361,16 @@ impl DiveModel {
             }
         }
         if self.total == Some(self.layers + 1) {
-            // The last layer: nothing is stacked on it, and nothing is
-            // looked up by name again.
-            self.layers += 1;
-            self.in_layer = Vec::new();
-            self.stacked_size = Vec::new();
-            self.paths.drop_index();
+            // The last layer: nothing is stacked on it, so the figures and
+            // the file list are final; keep them, free everything else
+            // before the size tree stacks the layer.
+            let done = (self.figures(), self.files());
+            *self = DiveModel {
+                layers: self.layers + 1,
+                total: self.total,
+                done: Some(done),
+                ..DiveModel::default()
+            };
             return;
         }
         // Stack this layer onto dive's stacked tree. Stacking the first
@@ -479,6 +485,9 @@ impl DiveModel {
 
     /// (score, wasted bytes) as dive computes them.
     pub fn figures(&self) -> (f64, u64) {
+        if let Some((f, _)) = &self.done {
+            return *f;
+        }
         let (mut min, mut cum, mut wasted) = (0i64, 0i64, 0i64);
         for s in (0..self.flags.len()).filter_map(|k| self.stat(k)) {
             min += s.min;
@@ -498,6 +507,9 @@ impl DiveModel {
     /// Every path seen in two or more layers, largest cumulative size first
     /// (ties by path).
     pub fn files(&self) -> Vec<DiveFile> {
+        if let Some((_, files)) = &self.done {
+            return files.clone();
+        }
         let mut v: Vec<DiveFile> = self
             .min_many
             .keys()

@@ -6,8 +6,12 @@
 //! has *consumed* (not what was read into its buffer). [`Metered`], on the
 //! decoded side, caps every read at [`STEP`] bytes and records after each one
 //! a checkpoint: (decoded bytes so far, compressed bytes consumed so far).
-//! The tar walk asks [`Meter::at`] for the compressed offset of each entry's
-//! header (exact at a checkpoint, linear between two); an entry costs the
+//! The tar walk tells the meter, as it parses each header, where the next
+//! header starts ([`Meter::stop_at`]), and [`Metered`] never reads across such
+//! a boundary, so a checkpoint falls exactly on every header. The tar walk
+//! then asks [`Meter::at`] for the compressed offset of each entry's header
+//! (exact at a checkpoint; linear between two where a decoder consumes input
+//! ahead of its output, as zstd does a block at a time); an entry costs the
 //! compressed bytes from its header to the next entry's header, so headers
 //! and padding go with their entry, and a layer's entries plus the bytes
 //! attributed to no entry (the end-of-archive blocks, the compressor's
@@ -26,11 +30,18 @@ use std::sync::{Arc, Mutex};
 pub const STEP: usize = 32 * 1024;
 
 /// The compressed offset of every decoded offset the tar walk asks about.
+#[derive(Debug, Default)]
+struct State {
+    /// (decoded, consumed) after each decoder read, both increasing.
+    points: VecDeque<(u64, u64)>,
+    /// Decoded offsets no read may cross (header starts and ends), increasing.
+    stops: VecDeque<u64>,
+}
+
 #[derive(Debug)]
 pub struct Meter {
     consumed: AtomicU64,
-    /// (decoded, consumed) after each decoder read, both increasing.
-    points: Mutex<VecDeque<(u64, u64)>>,
+    state: Mutex<State>,
     /// How far the tar walk can lag behind the decoder (its read buffer).
     lag: u64,
 }
@@ -40,7 +51,10 @@ impl Meter {
     pub fn new(lag: usize) -> Arc<Meter> {
         Arc::new(Meter {
             consumed: AtomicU64::new(0),
-            points: Mutex::new(VecDeque::from([(0, 0)])),
+            state: Mutex::new(State {
+                points: VecDeque::from([(0, 0)]),
+                stops: VecDeque::from([512]),
+            }),
             lag: (lag + STEP) as u64,
         })
     }
@@ -49,9 +63,36 @@ impl Meter {
         self.consumed.fetch_add(n as u64, Ordering::Relaxed);
     }
 
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// No read may cross the decoded offset `x` (called by the tar walk with
+    /// the start and the end of the next header as soon as it knows them).
+    pub fn stop_at(&self, x: u64) {
+        let mut st = self.state();
+        if st.stops.back().is_none_or(|&b| b < x) {
+            st.stops.push_back(x);
+        }
+    }
+
+    /// How many bytes a read at decoded offset `decoded` may return, at most
+    /// `want`: up to the next stop.
+    fn cap(&self, decoded: u64, want: usize) -> usize {
+        let mut st = self.state();
+        while st.stops.front().is_some_and(|&s| s <= decoded) {
+            st.stops.pop_front();
+        }
+        match st.stops.front() {
+            Some(&s) => want.min((s - decoded).min(usize::MAX as u64) as usize),
+            None => want,
+        }
+    }
+
     fn record(&self, decoded: u64) {
         let consumed = self.consumed.load(Ordering::Relaxed);
-        let mut points = self.points.lock().unwrap_or_else(|e| e.into_inner());
+        let mut st = self.state();
+        let points = &mut st.points;
         points.push_back((decoded, consumed));
         // The walk cannot ask about anything older than `lag` behind; keep
         // the last point before that as the anchor.
@@ -64,7 +105,8 @@ impl Meter {
     /// The compressed bytes consumed by the time the decoder produced the
     /// decoded offset `x`. Calls must come with non-decreasing `x`.
     pub fn at(&self, x: u64) -> u64 {
-        let mut points = self.points.lock().unwrap_or_else(|e| e.into_inner());
+        let mut st = self.state();
+        let points = &mut st.points;
         while points.len() >= 2 && points[1].0 <= x {
             points.pop_front();
         }
@@ -143,7 +185,7 @@ impl<D> Metered<D> {
 
 impl<D: Read> Read for Metered<D> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let cap = buf.len().min(STEP);
+        let cap = self.meter.cap(self.decoded, buf.len().min(STEP));
         let n = self.inner.read(&mut buf[..cap])?;
         self.decoded += n as u64;
         self.meter.record(self.decoded);
@@ -176,7 +218,22 @@ mod tests {
             m.add_consumed(1);
             m.record(i * 100_000);
         }
-        assert!(m.points.lock().unwrap().len() <= 4);
+        assert!(m.state().points.len() <= 4);
+    }
+
+    #[test]
+    fn reads_stop_at_every_stop() {
+        let data = vec![1u8; 4000];
+        let meter = Meter::new(1 << 20);
+        meter.stop_at(1000);
+        meter.stop_at(1512);
+        meter.stop_at(700); // behind the last stop: ignored
+        let mut r = Metered::new(Counted::new(&data[..], Some(meter.clone())), meter.clone());
+        let mut buf = vec![0u8; 4096];
+        let sizes: Vec<usize> = std::iter::from_fn(|| Some(r.read(&mut buf).unwrap()))
+            .take_while(|&n| n > 0)
+            .collect();
+        assert_eq!(sizes, vec![512, 488, 512, 2488]);
     }
 
     #[test]

@@ -340,6 +340,9 @@ pub fn read_layer(
         check_diff,
     );
     let mut tar = TarReader::new(ReadSkip(BufReader::with_capacity(TAR_BUFFER, decoded)));
+    if compression != Compression::None {
+        tar = tar.with_meter(meter.clone());
+    }
     let mut changes: Vec<Change> = Vec::new();
     // The change the bytes since `segment_start` (stored offset) belong to.
     let mut open: Option<usize> = None;

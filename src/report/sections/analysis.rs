@@ -268,11 +268,10 @@ pub fn minimum_line(a: &Analysis, s: &Savings) -> Line {
             crate::units::human(s.removable_bytes)
         )),
     ];
-    if let Some(c) = s.minimum_compressed_bytes {
-        line.push(Span::text(format!(
-            "; compressed ≈ {} (estimated at the image's compression ratio)",
-            crate::units::human(c)
-        )));
-    }
+    line.push(Span::text(format!(
+        "; download {} (of {}, measured per file)",
+        crate::units::human(s.minimum_download_bytes),
+        crate::units::human(a.totals.download_bytes)
+    )));
     line
 }

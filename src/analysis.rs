@@ -195,7 +195,9 @@ pub fn build(
     let mut files = 0u64;
     let mut final_bytes = 0u64;
     let mut final_download = 0u64;
-    let mut heap: BinaryHeap<Reverse<(u64, Vec<u8>, u32, u64)>> = BinaryHeap::new();
+    // (bytes, path, layer, download bytes), smallest bytes on top.
+    type Largest = Reverse<(u64, Vec<u8>, u32, u64)>;
+    let mut heap: BinaryHeap<Largest> = BinaryHeap::new();
     let mut dirs: rustc_hash::FxHashMap<Vec<u8>, (u64, u64)> = Default::default();
     let mut categories = rules.map(|r| breakdown::Accumulator::new(&tree, r));
     let mut paths: Option<Vec<PathEntry>> = detail.paths.then(Vec::new);

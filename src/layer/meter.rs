@@ -71,7 +71,7 @@ impl Meter {
     /// the start and the end of the next header as soon as it knows them).
     pub fn stop_at(&self, x: u64) {
         let mut st = self.state();
-        if st.stops.back().is_none_or(|&b| b < x) {
+        if st.stops.back().map_or(true, |&b| b < x) {
             st.stops.push_back(x);
         }
     }

@@ -65,6 +65,8 @@ pub struct PathEntry {
     /// Bytes charged to the path (0 for directories, symlinks and the
     /// second and later links to an inode).
     pub bytes: u64,
+    /// Stored (download) bytes charged to the path, like `bytes`.
+    pub download_bytes: u64,
     pub layer: u32,
     /// Index into [`PathList::categories`]: the file's category (path and
     /// package rules, as in `categories`; its strippable ELF bytes are
@@ -210,6 +212,7 @@ pub fn build(
             p.push(PathEntry {
                 path: display_path(f.path),
                 bytes: f.bytes,
+                download_bytes: f.download,
                 layer: f.layer,
                 category: category.map(|c| c as u16),
             });

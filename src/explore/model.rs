@@ -225,6 +225,7 @@ mod tests {
                 .map(|&(p, b, l, c)| PathEntry {
                     path: p.into(),
                     bytes: b,
+                    download_bytes: b / 2,
                     layer: l,
                     category: Some(c),
                 })

@@ -12,6 +12,7 @@ mod containerd_apply;
 mod daemon;
 mod demo;
 mod diff;
+mod download_accuracy;
 mod dive_ci;
 mod dive_compat;
 mod dive_matrix;

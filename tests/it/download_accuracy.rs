@@ -7,9 +7,13 @@
 //! layer with CUDA wheels fetched from the package index, installed and
 //! byte-compiled), it removes one category's files, recompresses the rest
 //! with the same compressor and level, and compares the drop with the bytes
-//! imgaudit attributed to those files. Every category of at least 1 MB must
-//! be within 5%. The figures are printed (`--nocapture`) and quoted in
-//! docs/ACCOUNTING.md.
+//! imgaudit attributed to those files. With gzip (what registries and
+//! `docker push` use), every category of at least 1 MB must be within 5%.
+//! zstd is checked too, within [`ZSTD_BOUND`]: its window reaches megabytes
+//! back, so a bytecode file's matches against its source file make the one
+//! cheaper because of the other, which no per-file figure can express
+//! (docs/ACCOUNTING.md). The figures are printed (`--nocapture`) and quoted
+//! in docs/ACCOUNTING.md.
 
 use crate::common::{have_tools, in_ci};
 use crate::layout::{Img, GZ};
@@ -18,6 +22,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+/// Largest error accepted for a zstd layer's category.
+const ZSTD_BOUND: f64 = 0.15;
+
 /// One file of a layer: where it goes in the image, where its bytes are.
 struct Member {
     path: String,
@@ -25,7 +32,7 @@ struct Member {
 }
 
 /// A layer that holds at most this many bytes of files (the test's time).
-const CAP: u64 = 120_000_000;
+const CAP: u64 = 60_000_000;
 
 /// Files of these installed Debian packages (prefix match), in this order,
 /// until [`CAP`]: compilers and their headers, docs, man pages, locales,
@@ -62,8 +69,8 @@ fn output(cmd: &mut Command) -> Option<String> {
 /// status database, plus `.deb` files fetched with `apt-get download` when
 /// the archive answers (the package-caches category).
 fn debian_layer(work: &Path) -> Vec<Member> {
-    let installed = output(Command::new("dpkg-query").args(["-W", "-f", "${Package}\\n"]))
-        .expect("dpkg-query");
+    let installed =
+        output(Command::new("dpkg-query").args(["-W", "-f", "${Package}\\n"])).expect("dpkg-query");
     let mut members = Vec::new();
     let mut total = 0u64;
     let mut seen = std::collections::HashSet::new();
@@ -86,7 +93,12 @@ fn debian_layer(work: &Path) -> Vec<Member> {
             let info = format!("/var/lib/dpkg/info/{pkg}.list");
             add(info[1..].to_string(), info.clone().into(), &mut members);
             for f in list.lines() {
-                if add(f.trim_start_matches('/').to_string(), f.into(), &mut members) >= CAP {
+                if add(
+                    f.trim_start_matches('/').to_string(),
+                    f.into(),
+                    &mut members,
+                ) >= CAP
+                {
                     break 'pkgs;
                 }
             }
@@ -114,8 +126,18 @@ fn debian_layer(work: &Path) -> Vec<Member> {
     } else {
         eprintln!("note: apt-get download failed; the Debian layer has no .deb files");
     }
+    // In path order, as a build tool walks the filesystem into a layer.
+    members.sort_by(|a, b| a.path.cmp(&b.path));
     members
 }
+
+/// The pip layer's wheels: CUDA's runtime and profiling libraries (about
+/// 40 MB installed) and a pure-Python package.
+const WHEELS: &[&str] = &[
+    "nvidia-cuda-runtime-cu12==12.9.79",
+    "nvidia-cuda-cupti-cu12==12.9.79",
+    "six==1.17.0",
+];
 
 /// CUDA wheels from the package index (kept between runs under the target
 /// directory), installed with `pip install --target` and byte-compiled, plus
@@ -129,10 +151,16 @@ fn pip_layer() -> Option<Vec<Member>> {
         let _ = std::fs::remove_dir_all(&root);
         std::fs::create_dir_all(&wheels).unwrap();
         let ok = Command::new("python3")
-            .args(["-m", "pip", "download", "--no-deps", "--disable-pip-version-check"])
+            .args([
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--disable-pip-version-check",
+            ])
             .args(["-d"])
             .arg(&wheels)
-            .args(["nvidia-cuda-runtime-cu12", "nvidia-cuda-nvrtc-cu12", "six"])
+            .args(WHEELS)
             .stdout(Stdio::null())
             .status()
             .is_ok_and(|s| s.success());
@@ -144,12 +172,20 @@ fn pip_layer() -> Option<Vec<Member>> {
             .map(|e| e.unwrap().path())
             .collect();
         let ok = Command::new("python3")
-            .args(["-m", "pip", "install", "--no-deps", "--no-index", "--target"])
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--no-deps",
+                "--no-index",
+                "--target",
+            ])
             .arg(&site)
             .args(&whls)
             .stdout(Stdio::null())
             .status()
             .is_ok_and(|s| s.success())
+            && copy_pip(&site)
             && Command::new("python3")
                 .args(["-m", "compileall", "-q"])
                 .arg(&site)
@@ -161,7 +197,11 @@ fn pip_layer() -> Option<Vec<Member>> {
     }
     let mut members = Vec::new();
     for f in crate::common::files_under(&site) {
-        let rel = f.strip_prefix(&site).unwrap().to_string_lossy().into_owned();
+        let rel = f
+            .strip_prefix(&site)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         members.push(Member {
             path: format!("usr/local/lib/python3.11/site-packages/{rel}"),
             source: f,
@@ -174,7 +214,29 @@ fn pip_layer() -> Option<Vec<Member>> {
             source: f,
         });
     }
+    members.sort_by(|a, b| a.path.cmp(&b.path));
     Some(members)
+}
+
+/// Copy the running Python's own `pip` package into `site` (a real package
+/// of plain Python files to byte-compile there).
+fn copy_pip(site: &Path) -> bool {
+    let Some(dir) = output(
+        Command::new("python3")
+            .args(["-c", "import os, pip; print(os.path.dirname(pip.__file__))"]),
+    ) else {
+        return false;
+    };
+    let dir = PathBuf::from(dir.trim());
+    for f in crate::common::files_under(&dir) {
+        if f.components().any(|c| c.as_os_str() == "__pycache__") {
+            continue;
+        }
+        let to = site.join("pip").join(f.strip_prefix(&dir).unwrap());
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&f, &to).unwrap();
+    }
+    true
 }
 
 /// The tar of `members` (sorted by path, regular files only), leaving out
@@ -253,7 +315,10 @@ fn measure(
     let blob = compress(tool, &tar);
     let full = blob.len() as u64;
     let (total, cats) = attributed(work, name, blob, media_type, &tar);
-    assert_eq!(total, full, "{name}: the layer's download bytes are its blob size");
+    assert_eq!(
+        total, full,
+        "{name}: the layer's download bytes are its blob size"
+    );
     let mut rows = Vec::new();
     for (cat, (bytes, attr, paths)) in cats {
         if bytes < 1_000_000 {
@@ -269,7 +334,9 @@ fn measure(
 }
 
 fn report(name: &str, rows: &[(String, u64, u64, u64, f64)]) {
-    eprintln!("{name}: category | disk bytes | attributed download | drop on recompression | error");
+    eprintln!(
+        "{name}: category | disk bytes | attributed download | drop on recompression | error"
+    );
     for (cat, bytes, attr, drop, err) in rows {
         eprintln!(
             "{name}: {cat} | {bytes} | {attr} | {drop} | {:+.2}%",
@@ -306,10 +373,14 @@ fn attributed_download_bytes_match_what_recompression_saves() {
             let name = format!("{layer}-{}", tool[0]);
             let rows = measure(work.path(), &name, members, tool, media_type);
             report(&name, &rows);
-            assert!(rows.len() >= 2, "{name}: too few categories of 1 MB: {rows:?}");
+            assert!(
+                rows.len() >= 2,
+                "{name}: too few categories of 1 MB: {rows:?}"
+            );
+            let bound = if tool[0] == "gzip" { 0.05 } else { ZSTD_BOUND };
             for (cat, _, attr, drop, err) in &rows {
                 checked += 1;
-                if err.abs() > 0.05 {
+                if err.abs() > bound {
                     failures.push(format!(
                         "{name} {cat}: attributed {attr}, recompression saves {drop} ({:+.1}%)",
                         err * 100.0
@@ -319,5 +390,9 @@ fn attributed_download_bytes_match_what_recompression_saves() {
         }
     }
     assert!(checked >= 8, "only {checked} categories checked");
-    assert!(failures.is_empty(), "outside 5%:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "outside the bounds:\n{}",
+        failures.join("\n")
+    );
 }

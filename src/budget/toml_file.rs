@@ -198,32 +198,51 @@ fn strings(origin: &str, key: &str, v: &Value) -> Result<Vec<String>> {
         .collect()
 }
 
-/// `[category.ID]` tables: `max_bytes` and an optional `level`.
+/// `[category.ID]` tables: `max_bytes` and/or `max_download_bytes`, and
+/// an optional `level` for both.
 fn categories(b: &mut Budget, origin: &str, v: &Value) -> Result<()> {
     let Value::Table(t) = v else {
         return Err(bad(origin, "category: expected [category.ID] tables"));
     };
-    let rule = rules::by_code(Code::B009);
+    // The keys a category table may set, each a row of the rule table.
+    let limits = [
+        ("max_bytes", rules::by_code(Code::B009)),
+        ("max_download_bytes", rules::by_code(Code::B015)),
+    ];
     for (id, c) in t {
         let key = format!("category.{id}");
         let Value::Table(c) = c else {
             return Err(bad(
                 origin,
-                format!("{key}: expected a table with max_bytes"),
+                format!("{key}: expected a table with max_bytes or max_download_bytes"),
             ));
         };
-        if let Some(other) = c.keys().find(|k| *k != "max_bytes" && *k != "level") {
+        if let Some(other) = c
+            .keys()
+            .find(|k| *k != "level" && !limits.iter().any(|(l, _)| k == l))
+        {
             return Err(bad(
                 origin,
-                format!("{key}: unknown key {other:?} (expected max_bytes, level)"),
+                format!(
+                    "{key}: unknown key {other:?} (expected max_bytes, max_download_bytes, level)"
+                ),
             ));
         }
-        let max = c
-            .get("max_bytes")
-            .ok_or_else(|| bad(origin, format!("{key}: missing max_bytes")))?;
-        let value = Amount::Int(size(origin, &format!("{key}.max_bytes"), max)?);
         let level = level(origin, &key, c.get("level"))?;
-        b.set(rule, Limit { value, level }, Some(id.clone()));
+        let mut any = false;
+        for (name, rule) in limits {
+            if let Some(max) = c.get(name) {
+                let value = Amount::Int(size(origin, &format!("{key}.{name}"), max)?);
+                b.set(rule, Limit { value, level }, Some(id.clone()));
+                any = true;
+            }
+        }
+        if !any {
+            return Err(bad(
+                origin,
+                format!("{key}: missing max_bytes (or max_download_bytes)"),
+            ));
+        }
     }
     Ok(())
 }

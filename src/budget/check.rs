@@ -247,7 +247,11 @@ impl<'a> Ctx<'a> {
     /// unknown category or an analysis without categories.
     fn category_bytes(&self, rl: &RuleLimit) -> Result<u64> {
         let c = self.category(rl)?;
-        let excluded = self.excluded_by_cat.get(c.id.as_str()).copied().unwrap_or(0);
+        let excluded = self
+            .excluded_by_cat
+            .get(c.id.as_str())
+            .copied()
+            .unwrap_or(0);
         Ok(c.final_bytes.saturating_sub(excluded))
     }
 

@@ -298,6 +298,38 @@ level = "warn"
     }
 
     #[test]
+    fn download_rules_are_spelt_like_their_byte_twins() {
+        let b = Budget::from_toml(
+            r#"
+max_download_bytes = "300 MB"
+max_download_growth_bytes = { value = "10 MB", level = "warn" }
+[category.package-caches]
+max_bytes = "1 MB"
+max_download_bytes = "500 kB"
+level = "warn"
+"#,
+            "b.toml",
+        )
+        .unwrap();
+        let l = |k| b.limit(k).unwrap();
+        assert_eq!(l("max_download_bytes").value, Amount::Int(300_000_000));
+        assert_eq!(l("max_download_growth_bytes").level, Level::Warn);
+        assert_eq!(
+            l("category.package-caches.max_download_bytes").value,
+            Amount::Int(500_000)
+        );
+        // The table's level applies to both of its rules.
+        assert_eq!(l("category.package-caches.max_bytes").level, Level::Warn);
+        assert_eq!(
+            l("category.package-caches.max_download_bytes").level,
+            Level::Warn
+        );
+        let codes: Vec<Code> = b.limits.iter().map(|l| l.rule.code).collect();
+        assert_eq!(codes, [Code::B009, Code::B014, Code::B015, Code::B016]);
+        assert!(b.needs_paths() && b.needs_baseline());
+    }
+
+    #[test]
     fn toml_errors_name_the_rule() {
         for (text, needle) in [
             ("max_final_bites = 1", "max_final_bites"),
@@ -308,6 +340,11 @@ level = "warn"
             ("max_final_bytes = { value = 1, level = \"loud\" }", "loud"),
             ("max_final_bytes = { value = 1, lvl = \"warn\" }", "lvl"),
             ("[category.x]\nmax_byte = 1", "max_byte"),
+            ("[category.x]\nlevel = \"warn\"", "missing max_bytes"),
+            (
+                "[category.x]\nmax_download_bytes = \"lots\"",
+                "max_download_bytes",
+            ),
             ("lowestEfficiency = 0.9", "lowestEfficiency"),
             ("forbidden_paths = [\"[\"]", "pattern"),
             ("exclude_paths = \"/x\"", "exclude_paths"),

@@ -64,7 +64,10 @@ fn demo_download_figures_are_consistent() {
     assert!(u(&t["final_download_bytes"]) + wasted <= sum);
     let cats = a["categories"].as_array().unwrap();
     let cat_sum = |k: &str| cats.iter().map(|c| u(&c[k])).sum::<u64>();
-    assert_eq!(cat_sum("final_download_bytes"), u(&t["final_download_bytes"]));
+    assert_eq!(
+        cat_sum("final_download_bytes"),
+        u(&t["final_download_bytes"])
+    );
     assert_eq!(cat_sum("wasted_download_bytes"), wasted);
     let s = &a["savings"];
     let removable = s["removable"].as_array().unwrap();
@@ -109,8 +112,13 @@ fn demo_download_figures_are_consistent() {
     // The package cache barely compresses; the docs compress well: the
     // reason download figures are measured per file.
     let cat = |id: &str| cats.iter().find(|c| c["id"] == id).unwrap();
-    let ratio = |c: &serde_json::Value| u(&c["final_download_bytes"]) as f64 / u(&c["final_bytes"]) as f64;
-    assert!(ratio(cat("package-caches")) > 0.9, "{}", cat("package-caches"));
+    let ratio =
+        |c: &serde_json::Value| u(&c["final_download_bytes"]) as f64 / u(&c["final_bytes"]) as f64;
+    assert!(
+        ratio(cat("package-caches")) > 0.9,
+        "{}",
+        cat("package-caches")
+    );
     assert!(ratio(cat("docs")) < 0.6, "{}", cat("docs"));
     // Every renderer shows the figures: the largest file's download in the
     // table, Markdown and HTML.
@@ -126,9 +134,15 @@ fn demo_download_figures_are_consistent() {
             .lines()
             .find(|l| l.contains(f["path"].as_str().unwrap()) && l.contains(&shown))
             .unwrap_or_else(|| panic!("{format}: no line with the largest file and {shown}"));
-        assert!(line.contains(&imgaudit::units::human(u(&f["bytes"]))), "{line}");
+        assert!(
+            line.contains(&imgaudit::units::human(u(&f["bytes"]))),
+            "{line}"
+        );
         let minimum = imgaudit::units::human(u(&s["minimum_download_bytes"]));
-        assert!(text.contains(&minimum), "{format}: minimum download {minimum}");
+        assert!(
+            text.contains(&minimum),
+            "{format}: minimum download {minimum}"
+        );
     }
 }
 

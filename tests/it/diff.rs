@@ -196,12 +196,7 @@ fn diff_shows_download_deltas() {
         "final_download_bytes",
         "wasted_download_bytes",
     ] {
-        change(
-            &d["totals"][k],
-            u(&jb["totals"][k]),
-            u(&ja["totals"][k]),
-            k,
-        );
+        change(&d["totals"][k], u(&jb["totals"][k]), u(&ja["totals"][k]), k);
     }
     // The after image dropped gcc and make: it downloads less.
     assert!(d["totals"]["download_bytes"]["delta"].as_i64().unwrap() < 0);

@@ -173,7 +173,11 @@ fn check_consistency(image: &str) -> Vec<Value> {
         assert_eq!(u(&prev["entries"]), in_layer, "{prev}");
     }
     for (i, (l, r)) in layers.iter().zip(&layer_recs).enumerate() {
-        assert_eq!(u(&r["download_bytes"]), u(&l["download_bytes"]), "layer {i}");
+        assert_eq!(
+            u(&r["download_bytes"]),
+            u(&l["download_bytes"]),
+            "layer {i}"
+        );
         assert_eq!(
             download[i] + u(&r["unattributed_bytes"]),
             u(&l["download_bytes"]),
@@ -184,7 +188,11 @@ fn check_consistency(image: &str) -> Vec<Value> {
             assert_eq!(c, u(&l["download_bytes"]), "layer {i}: the blob's size");
         }
     }
-    assert_eq!(fin_download, u(&t["final_download_bytes"]), "final download");
+    assert_eq!(
+        fin_download,
+        u(&t["final_download_bytes"]),
+        "final download"
+    );
     assert_eq!(
         hidden_download,
         u(&t["wasted_download_bytes"]),

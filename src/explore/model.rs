@@ -294,6 +294,36 @@ mod tests {
     }
 
     #[test]
+    fn download_bytes_add_up_through_folded_and_listed_nodes() {
+        let l = list(&[
+            ("/a/big", 900_000, 0, 0),
+            ("/a/tiny", 5, 0, 0),
+            ("/b/c", 95_000, 1, 1),
+        ]);
+        let changes = Changes {
+            file_downloads: vec![400_000, 512, 30_000],
+            ..Changes::default()
+        };
+        let limits = Limits {
+            min_share: 1e-4,
+            max_children: 10,
+        };
+        let root = tree(&l, Some(&changes), limits);
+        assert_eq!(root.download, 430_512);
+        assert_eq!(root.find("/a/big").unwrap().download, 400_000);
+        assert_eq!(root.find("/b").unwrap().download, 30_000);
+        let a = root.find("/a").unwrap();
+        assert_eq!(a.download, 400_512);
+        let folded = a.children.last().unwrap();
+        assert_eq!(
+            (&folded.kind, folded.download),
+            (&Kind::Small { files: 1 }, 512)
+        );
+        // Without the per-path changes, no download figure.
+        assert_eq!(tree(&l, None, limits).download, 0);
+    }
+
+    #[test]
     fn children_are_capped_per_directory() {
         let entries: Vec<(String, u64)> =
             (0..20).map(|i| (format!("/d/f{i:02}"), 100 + i)).collect();

@@ -533,6 +533,15 @@ fn terminal_explorer_screens() {
     let dir = t.path().display().to_string();
     let scrub = |s: String| s.replace(&dir, "TMP");
     let first = scrub(screen(&app, 80, 24));
+    // The headline has the final files' download bytes.
+    assert!(x.final_download_bytes > 0);
+    assert!(
+        first.lines().next().unwrap().contains(&format!(
+            "(download {})",
+            imgaudit::units::human(x.final_download_bytes)
+        )),
+        "{first}"
+    );
     // The layer list has every layer with its bytes; the tree its top dirs.
     for l in &x.layers {
         assert!(

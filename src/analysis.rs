@@ -219,6 +219,7 @@ pub fn build(
         }
         if let Some(x) = explore.as_mut() {
             x.package(categories.as_ref().and_then(|c| c.package_of(f.path)));
+            x.download(f.download);
         }
         if f.inode.is_none() {
             return;

@@ -132,7 +132,7 @@ const MAX_ITEMS: usize = 12;
 
 /// Build the package index from the database files visible in the final
 /// tree (at their own paths), in path order.
-fn package_index(tree: &Tree) -> PackageIndex {
+pub(crate) fn package_index(tree: &Tree) -> PackageIndex {
     let mut status: Option<HashMap<String, String>> = None;
     let mut lists = Vec::new();
     let mut records = Vec::new();

@@ -272,6 +272,9 @@ fn compress(tool: &[&str], tar: &[u8]) -> Vec<u8> {
     out.stdout
 }
 
+/// A category's (disk bytes, attributed download bytes, paths).
+type Category = (u64, u64, Vec<String>);
+
 /// Per category: (disk bytes, attributed download bytes, paths), from the
 /// library's analysis of a one-layer image of `blob`.
 fn attributed(
@@ -280,7 +283,7 @@ fn attributed(
     blob: Vec<u8>,
     media_type: &str,
     tar: &[u8],
-) -> (u64, BTreeMap<String, (u64, u64, Vec<String>)>) {
+) -> (u64, BTreeMap<String, Category>) {
     let dir = work.join(name);
     std::fs::create_dir_all(&dir).unwrap();
     let mut img = Img::new();
@@ -291,7 +294,7 @@ fn attributed(
     let r = imgaudit::source::ImageRef::parse(&format!("oci:{}", dir.display())).unwrap();
     let a = imgaudit::analyze(&r, &o, &imgaudit::run::NoProgress).unwrap();
     let list = a.paths.expect("paths");
-    let mut out: BTreeMap<String, (u64, u64, Vec<String>)> = BTreeMap::new();
+    let mut out: BTreeMap<String, Category> = BTreeMap::new();
     for e in list.entries {
         let Some(c) = e.category else { continue };
         let slot = out.entry(list.categories[c as usize].clone()).or_default();

@@ -37,7 +37,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Most decoded bytes handed out per read.
-pub const STEP: usize = 32 * 1024;
+pub const STEP: usize = 256 * 1024;
 
 #[derive(Debug, Default)]
 struct State {

@@ -83,31 +83,48 @@ fn signed(a: u64, b: u64) -> i64 {
     (b as i128 - a as i128).clamp(i64::MIN as i128, i64::MAX as i128) as i64
 }
 
-fn figure_changes(kind: &'static str, a: &[Figure], b: &[Figure], out: &mut Vec<Change>) {
-    let before: HashMap<&str, u64> = a.iter().map(|f| (f.name.as_str(), f.bytes)).collect();
-    let mut seen = 0;
+/// A change before it is kept: borrowed, so that only the ones listed
+/// allocate.
+struct Candidate<'a> {
+    kind: &'static str,
+    name: std::borrow::Cow<'a, str>,
+    delta: i64,
+}
+
+/// The order changes are listed in: largest first, then by kind and name.
+fn listed_first(x: &Candidate, y: &Candidate) -> std::cmp::Ordering {
+    y.delta
+        .unsigned_abs()
+        .cmp(&x.delta.unsigned_abs())
+        .then_with(|| x.kind.cmp(y.kind))
+        .then_with(|| x.name.cmp(&y.name))
+}
+
+/// A few named figures (groups, categories): `before` is looked up by name.
+fn figure_changes<'a>(
+    kind: &'static str,
+    a: &'a [Figure],
+    b: &'a [Figure],
+    out: &mut Vec<Candidate<'a>>,
+) {
     for f in b {
-        let old = before.get(f.name.as_str()).copied();
-        seen += usize::from(old.is_some());
-        let d = signed(old.unwrap_or(0), f.bytes);
+        let old = a.iter().find(|x| x.name == f.name).map_or(0, |x| x.bytes);
+        let d = signed(old, f.bytes);
         if d != 0 {
-            out.push(Change {
+            out.push(Candidate {
                 kind,
-                name: f.name.clone(),
-                delta_bytes: d,
+                name: f.name.as_str().into(),
+                delta: d,
             });
         }
     }
-    if seen < a.len() {
-        let after: HashMap<&str, u64> = b.iter().map(|f| (f.name.as_str(), f.bytes)).collect();
-        for f in a {
-            if !after.contains_key(f.name.as_str()) && f.bytes > 0 {
-                out.push(Change {
-                    kind,
-                    name: f.name.clone(),
-                    delta_bytes: -(f.bytes.min(i64::MAX as u64) as i64),
-                });
-            }
+    for f in a {
+        if f.bytes > 0 && !b.iter().any(|x| x.name == f.name) {
+            out.push(Candidate {
+                kind,
+                name: f.name.as_str().into(),
+                delta: signed(f.bytes, 0),
+            });
         }
     }
 }
@@ -117,7 +134,15 @@ pub fn changes(a: &Record, b: &Record) -> Vec<Change> {
     let mut out = Vec::new();
     figure_changes("group", &a.groups, &b.groups, &mut out);
     figure_changes("category", &a.categories, &b.categories, &mut out);
-    figure_changes("package", &a.packages, &b.packages, &mut out);
+    a.packages.merge(&b.packages, |name, x, y| {
+        if x != y {
+            out.push(Candidate {
+                kind: "package",
+                name: name.into(),
+                delta: signed(x, y),
+            });
+        }
+    });
     let layer = |r: &Record| -> Vec<Figure> {
         r.layers
             .iter()
@@ -127,16 +152,26 @@ pub fn changes(a: &Record, b: &Record) -> Vec<Change> {
             })
             .collect()
     };
-    figure_changes("layer", &layer(a), &layer(b), &mut out);
-    out.sort_by(|x, y| {
-        y.delta_bytes
-            .unsigned_abs()
-            .cmp(&x.delta_bytes.unsigned_abs())
-            .then_with(|| x.kind.cmp(y.kind))
-            .then_with(|| x.name.cmp(&y.name))
-    });
-    out.truncate(MAX_CHANGES);
-    out
+    let (la, lb) = (layer(a), layer(b));
+    let mut layers = Vec::new();
+    figure_changes("layer", &la, &lb, &mut layers);
+    out.extend(layers.into_iter().map(|c| Candidate {
+        kind: c.kind,
+        name: c.name.into_owned().into(),
+        delta: c.delta,
+    }));
+    if out.len() > MAX_CHANGES {
+        out.select_nth_unstable_by(MAX_CHANGES, listed_first);
+        out.truncate(MAX_CHANGES);
+    }
+    out.sort_by(listed_first);
+    out.into_iter()
+        .map(|c| Change {
+            kind: c.kind,
+            name: c.name.into_owned(),
+            delta_bytes: c.delta,
+        })
+        .collect()
 }
 
 fn median(mut v: Vec<u64>) -> u64 {
@@ -270,10 +305,7 @@ mod tests {
             layers: vec![],
             groups: vec![],
             categories: vec![],
-            packages: vec![Figure {
-                name: "deb:big".into(),
-                bytes: pkg,
-            }],
+            packages: crate::history::Packages::new([("deb:big", pkg)]),
         }
     }
 

@@ -4,7 +4,7 @@
 //! (`history import`) or serialized from the run that just finished, so both
 //! paths read the same fields.
 
-pub(crate) use super::packages::Packages;
+pub(crate) use super::packages::{Decoder, Packages};
 use crate::analysis::Analysis;
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -282,13 +282,14 @@ impl Record {
         &mut self,
         figures: &str,
         packages: Option<&[u8]>,
+        decoder: &mut Decoder,
     ) -> std::result::Result<(), String> {
         let f: Figures = serde_json::from_str(figures).map_err(|e| format!("figures: {e}"))?;
         self.layers = f.layers;
         self.groups = f.groups;
         self.categories = f.categories;
         self.packages = match packages {
-            Some(p) => Packages::decode(p)?,
+            Some(p) => decoder.decode(p)?,
             None => Packages::new(f.packages.into_iter().map(|p| (p.name, p.bytes))),
         };
         Ok(())

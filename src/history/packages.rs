@@ -14,17 +14,36 @@
 use super::model::Figure;
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::sync::Arc;
 
 /// The encoding's format byte.
 const FORMAT: u8 = 1;
 
 /// Bytes per package (`manager:name`), sorted by name, names unique.
-#[derive(Clone, Default, PartialEq, Eq)]
+/// Records read one after the other that have the same packages (the usual
+/// case) share one copy of the names.
+#[derive(Clone, Default)]
 pub struct Packages {
-    names: String,
-    /// Per package: where its name ends in `names`, and its bytes.
-    entries: Vec<(u32, u64)>,
+    names: Arc<Names>,
+    /// Per package, in name order.
+    bytes: Vec<u64>,
 }
+
+/// Package names, concatenated in name order, and where each one ends.
+#[derive(Default, PartialEq, Eq)]
+struct Names {
+    text: String,
+    ends: Vec<u32>,
+}
+
+impl PartialEq for Packages {
+    fn eq(&self, other: &Packages) -> bool {
+        (Arc::ptr_eq(&self.names, &other.names) || self.names == other.names)
+            && self.bytes == other.bytes
+    }
+}
+
+impl Eq for Packages {}
 
 impl std::fmt::Debug for Packages {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -37,68 +56,70 @@ impl Packages {
     pub fn new<S: AsRef<str>>(figures: impl IntoIterator<Item = (S, u64)>) -> Packages {
         let mut v: Vec<(S, u64)> = figures.into_iter().collect();
         v.sort_by(|a, b| a.0.as_ref().cmp(b.0.as_ref()));
-        let mut p = Packages {
-            names: String::with_capacity(v.iter().map(|f| f.0.as_ref().len()).sum()),
-            entries: Vec::with_capacity(v.len()),
+        let mut names = Names {
+            text: String::with_capacity(v.iter().map(|f| f.0.as_ref().len()).sum()),
+            ends: Vec::with_capacity(v.len()),
         };
-        for (name, bytes) in v {
+        let mut bytes: Vec<u64> = Vec::with_capacity(v.len());
+        for (name, b) in v {
             let name = name.as_ref();
-            if let Some(last) = p.entries.len().checked_sub(1) {
-                if p.name(last) == name {
-                    p.entries[last].1 = p.entries[last].1.saturating_add(bytes);
+            if let Some(last) = names.ends.len().checked_sub(1) {
+                if names.name(last) == name {
+                    bytes[last] = bytes[last].saturating_add(b);
                     continue;
                 }
             }
-            p.names.push_str(name);
-            p.entries.push((p.end(), bytes));
+            names.text.push_str(name);
+            names
+                .ends
+                .push(u32::try_from(names.text.len()).expect("package names under 4 GiB"));
+            bytes.push(b);
         }
-        p
-    }
-
-    fn end(&self) -> u32 {
-        u32::try_from(self.names.len()).expect("package names under 4 GiB")
+        Packages {
+            names: Arc::new(names),
+            bytes,
+        }
     }
 
     /// The name of the `i`-th package (name order).
     fn name(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.entries[i - 1].0 };
-        &self.names[start as usize..self.entries[i].0 as usize]
+        self.names.name(i)
     }
 
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.bytes.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.bytes.is_empty()
     }
 
     /// `(name, bytes)` in name order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, u64)> + '_ {
-        (0..self.entries.len()).map(|i| (self.name(i), self.entries[i].1))
+        (0..self.bytes.len()).map(|i| (self.name(i), self.bytes[i]))
     }
 
     /// `(name, bytes)`, largest first (then by name).
     pub fn largest_first(&self) -> Vec<(&str, u64)> {
-        let mut order: Vec<u32> = (0..self.entries.len() as u32).collect();
+        let mut order: Vec<u32> = (0..self.bytes.len() as u32).collect();
         // Stable: equal sizes keep name order.
-        order.sort_by(|&a, &b| self.entries[b as usize].1.cmp(&self.entries[a as usize].1));
+        order.sort_by(|&a, &b| self.bytes[b as usize].cmp(&self.bytes[a as usize]));
         order
             .into_iter()
-            .map(|i| (self.name(i as usize), self.entries[i as usize].1))
+            .map(|i| (self.name(i as usize), self.bytes[i as usize]))
             .collect()
     }
 
     /// The bytes of package `name`, if the record has it.
     pub fn get(&self, name: &str) -> Option<u64> {
         let mut lo = 0;
-        let mut hi = self.entries.len();
+        let mut hi = self.bytes.len();
         while lo < hi {
             let mid = (lo + hi) / 2;
             match self.name(mid).cmp(name) {
                 std::cmp::Ordering::Less => lo = mid + 1,
                 std::cmp::Ordering::Greater => hi = mid,
-                std::cmp::Ordering::Equal => return Some(self.entries[mid].1),
+                std::cmp::Ordering::Equal => return Some(self.bytes[mid]),
             }
         }
         None
@@ -118,8 +139,15 @@ impl Packages {
     /// Calls `f(name, before, after)` for every package in `self` (before)
     /// or `after`, in name order; a package missing from one side is 0 there.
     pub fn merge<'a>(&'a self, after: &'a Packages, mut f: impl FnMut(&'a str, u64, u64)) {
+        if Arc::ptr_eq(&self.names, &after.names) {
+            // The same packages (names shared when read).
+            for (i, (&x, &y)) in self.bytes.iter().zip(&after.bytes).enumerate() {
+                f(self.name(i), x, y);
+            }
+            return;
+        }
         let (mut i, mut j) = (0, 0);
-        let (n, m) = (self.entries.len(), after.entries.len());
+        let (n, m) = (self.bytes.len(), after.bytes.len());
         while i < n || j < m {
             let ord = if i == n {
                 std::cmp::Ordering::Greater
@@ -130,15 +158,15 @@ impl Packages {
             };
             match ord {
                 std::cmp::Ordering::Less => {
-                    f(self.name(i), self.entries[i].1, 0);
+                    f(self.name(i), self.bytes[i], 0);
                     i += 1;
                 }
                 std::cmp::Ordering::Greater => {
-                    f(after.name(j), 0, after.entries[j].1);
+                    f(after.name(j), 0, after.bytes[j]);
                     j += 1;
                 }
                 std::cmp::Ordering::Equal => {
-                    f(self.name(i), self.entries[i].1, after.entries[j].1);
+                    f(self.name(i), self.bytes[i], after.bytes[j]);
                     i += 1;
                     j += 1;
                 }
@@ -148,10 +176,10 @@ impl Packages {
 
     /// The stored form (the `packages` column).
     pub fn encode(&self) -> Vec<u8> {
-        let mut head = Vec::with_capacity(8 + self.entries.len() * 6);
-        let mut rest = Vec::with_capacity(self.names.len() / 2);
+        let mut head = Vec::with_capacity(8 + self.bytes.len() * 6);
+        let mut rest = Vec::with_capacity(self.names.text.len() / 2);
         head.push(FORMAT);
-        leb(&mut head, self.entries.len() as u64);
+        leb(&mut head, self.bytes.len() as u64);
         let mut prev = "";
         for (name, bytes) in self.iter() {
             let shared = prev
@@ -171,6 +199,31 @@ impl Packages {
 
     /// Read the stored form back; an error says what is wrong with it.
     pub fn decode(data: &[u8]) -> Result<Packages, String> {
+        Decoder::default().decode(data)
+    }
+}
+
+impl Names {
+    fn name(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start as usize..self.ends[i] as usize]
+    }
+}
+
+/// Reads stored packages one record after another, sharing the names of
+/// records that have the same packages as one of the last few read.
+#[derive(Default)]
+pub(crate) struct Decoder {
+    recent: Vec<Arc<Names>>,
+    text: Vec<u8>,
+    ends: Vec<u32>,
+}
+
+/// Distinct name lists remembered (series read interleaved).
+const RECENT: usize = 4;
+
+impl Decoder {
+    pub(crate) fn decode(&mut self, data: &[u8]) -> Result<Packages, String> {
         let mut at = 0usize;
         let format = *data.first().ok_or("packages: empty value")?;
         if format != FORMAT {
@@ -182,43 +235,77 @@ impl Packages {
         if count > (data.len() as u64) / 3 {
             return Err(format!("packages: {count} packages in {} bytes", data.len()));
         }
-        let mut parts = Vec::with_capacity(count as usize);
+        // The lengths and sizes first, then the names' own parts after them.
+        let head = at;
         let mut rest_len = 0u64;
         for _ in 0..count {
-            let shared = unleb(data, &mut at)?;
-            let own = unleb(data, &mut at)?;
-            let bytes = unleb(data, &mut at)?;
-            rest_len = rest_len.saturating_add(own);
-            parts.push((shared as usize, own as usize, bytes));
+            unleb(data, &mut at)?;
+            rest_len = rest_len.saturating_add(unleb(data, &mut at)?);
+            unleb(data, &mut at)?;
         }
         if rest_len != (data.len() - at) as u64 {
             return Err("packages: the names do not fill the value".into());
         }
-        let mut names: Vec<u8> = Vec::with_capacity(rest_len as usize + parts.len() * 4);
-        let mut entries = Vec::with_capacity(parts.len());
+        let mut own_at = at;
+        at = head;
+        let text = &mut self.text;
+        let ends = &mut self.ends;
+        text.clear();
+        ends.clear();
+        let mut bytes = Vec::with_capacity(count as usize);
         let mut prev = 0usize;
-        for (shared, own, bytes) in parts {
-            if shared > names.len() - prev {
+        for _ in 0..count {
+            let shared = unleb(data, &mut at)? as usize;
+            let own = unleb(data, &mut at)? as usize;
+            bytes.push(unleb(data, &mut at)?);
+            if shared > text.len() - prev {
                 return Err("packages: a name shares more than the previous name has".into());
             }
-            let start = names.len();
-            names.extend_from_within(prev..prev + shared);
-            names.extend_from_slice(&data[at..at + own]);
-            at += own;
-            if start > 0 && names[prev..start] >= names[start..] {
-                return Err("packages: names out of order".into());
-            }
+            let start = text.len();
+            text.extend_from_within(prev..prev + shared);
+            text.extend_from_slice(&data[own_at..own_at + own]);
+            own_at += own;
             prev = start;
-            let end = u32::try_from(names.len()).map_err(|_| "packages: names over 4 GiB")?;
-            entries.push((end, bytes));
+            ends.push(u32::try_from(text.len()).map_err(|_| "packages: names over 4 GiB")?);
         }
-        let names = String::from_utf8(names).map_err(|_| "packages: a name is not UTF-8")?;
-        for &(end, _) in &entries {
-            if !names.is_char_boundary(end as usize) {
-                return Err("packages: a name is not UTF-8".into());
+        let names = match self
+            .recent
+            .iter()
+            .position(|n| n.text.as_bytes() == &text[..] && n.ends == *ends)
+        {
+            Some(i) => {
+                let n = self.recent.remove(i);
+                self.recent.push(n.clone());
+                n
             }
-        }
-        Ok(Packages { names, entries })
+            None => {
+                let (mut before, mut start) = (0, 0);
+                for (i, &end) in ends.iter().enumerate() {
+                    let end = end as usize;
+                    if i > 0 && text[before..start] >= text[start..end] {
+                        return Err("packages: names out of order".into());
+                    }
+                    (before, start) = (start, end);
+                }
+                let text = String::from_utf8(text.clone())
+                    .map_err(|_| "packages: a name is not UTF-8")?;
+                for &end in ends.iter() {
+                    if !text.is_char_boundary(end as usize) {
+                        return Err("packages: a name is not UTF-8".into());
+                    }
+                }
+                let n = Arc::new(Names {
+                    text,
+                    ends: ends.clone(),
+                });
+                if self.recent.len() == RECENT {
+                    self.recent.remove(0);
+                }
+                self.recent.push(n.clone());
+                n
+            }
+        };
+        Ok(Packages { names, bytes })
     }
 }
 
@@ -230,6 +317,7 @@ fn leb(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
+#[inline]
 fn unleb(data: &[u8], at: &mut usize) -> Result<u64, String> {
     let mut v = 0u64;
     for shift in (0..64).step_by(7) {

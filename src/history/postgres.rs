@@ -5,7 +5,7 @@
 //! as libpq does. Credentials never appear in a message: the store is named
 //! by `postgres://USER@HOST:PORT/DB` only.
 
-use super::model::{Figures, Packages, Record, RecordImage, RecordTotals};
+use super::model::{Decoder, Figures, Packages, Record, RecordImage, RecordTotals};
 use super::store::{sql, Query, Store};
 use crate::error::{Error, Result};
 use postgres::config::Host;
@@ -275,6 +275,7 @@ impl Store for PgStore {
             .query(&text, &params)
             .map_err(|e| db_err(&what, e))?;
         let mut out = Vec::with_capacity(rows.len());
+        let mut decoder = Decoder::default();
         for row in rows.iter().rev() {
             let id: i64 = row.get(0);
             let damaged = |field: &str, e: serde_json::Error| {
@@ -313,7 +314,7 @@ impl Store for PgStore {
                 categories: Vec::new(),
                 packages: Packages::default(),
             };
-            r.set_stored_figures(figures, packages).map_err(|e| {
+            r.set_stored_figures(figures, packages, &mut decoder).map_err(|e| {
                 err(&what, format!("damaged imgaudit history: record {id}: {e}"))
             })?;
             out.push(r);

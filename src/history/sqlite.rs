@@ -4,7 +4,7 @@
 //! known to be an imgaudit history (or is new or empty): anything else, or a
 //! damaged file, is an error naming the file, and the file is left as it was.
 
-use super::model::{Figures, Packages, Record, RecordImage, RecordTotals};
+use super::model::{Decoder, Figures, Packages, Record, RecordImage, RecordTotals};
 use super::store::{sql, Query, Store};
 use crate::error::{Error, Result};
 use rusqlite::{params, Connection, OpenFlags, TransactionBehavior};
@@ -345,8 +345,9 @@ impl Store for SqliteStore {
             .query(rusqlite::params_from_iter(values))
             .map_err(|e| db_err(&what, e))?;
         let mut out = Vec::new();
+        let mut decoder = Decoder::default();
         while let Some(row) = rows.next().map_err(|e| db_err(&what, e))? {
-            out.push(row_record(row, &what).map_err(|e| match e {
+            out.push(row_record(row, &what, &mut decoder).map_err(|e| match e {
                 RowErr::Db(e) => db_err(&what, e),
                 RowErr::Other(e) => e,
             })?);
@@ -367,7 +368,11 @@ impl From<rusqlite::Error> for RowErr {
     }
 }
 
-fn row_record(row: &rusqlite::Row, what: &str) -> std::result::Result<Record, RowErr> {
+fn row_record(
+    row: &rusqlite::Row,
+    what: &str,
+    decoder: &mut Decoder,
+) -> std::result::Result<Record, RowErr> {
     let u = |i: usize| -> rusqlite::Result<u64> { Ok(row.get::<_, i64>(i)?.max(0) as u64) };
     let ou = |i: usize| -> rusqlite::Result<Option<u64>> {
         Ok(row.get::<_, Option<i64>>(i)?.map(|v| v.max(0) as u64))
@@ -420,7 +425,7 @@ fn row_record(row: &rusqlite::Row, what: &str) -> std::result::Result<Record, Ro
         categories: Vec::new(),
         packages: Packages::default(),
     };
-    r.set_stored_figures(figures, packages).map_err(|e| {
+    r.set_stored_figures(figures, packages, decoder).map_err(|e| {
         RowErr::Other(err(
             what,
             format!("damaged imgaudit history: record {id}: {e}"),

@@ -100,72 +100,74 @@ fn listed_first(x: &Candidate, y: &Candidate) -> std::cmp::Ordering {
         .then_with(|| x.name.cmp(&y.name))
 }
 
+/// The first [`MAX_CHANGES`] changes in [`listed_first`] order, kept while
+/// the changes are found: a change that would not be listed costs one
+/// comparison.
+#[derive(Default)]
+struct Top<'a>(Vec<Candidate<'a>>);
+
+impl<'a> Top<'a> {
+    fn offer(&mut self, kind: &'static str, name: std::borrow::Cow<'a, str>, delta: i64) {
+        if delta == 0 {
+            return;
+        }
+        let c = Candidate { kind, name, delta };
+        if self.0.len() == MAX_CHANGES {
+            let last = self.0.last().expect("full");
+            if listed_first(&c, last) != std::cmp::Ordering::Less {
+                return;
+            }
+            self.0.pop();
+        }
+        let at = self
+            .0
+            .partition_point(|x| listed_first(x, &c) == std::cmp::Ordering::Less);
+        self.0.insert(at, c);
+    }
+}
+
 /// A few named figures (groups, categories): `before` is looked up by name.
-fn figure_changes<'a>(
-    kind: &'static str,
-    a: &'a [Figure],
-    b: &'a [Figure],
-    out: &mut Vec<Candidate<'a>>,
-) {
+fn figure_changes<'a>(kind: &'static str, a: &'a [Figure], b: &'a [Figure], top: &mut Top<'a>) {
     for f in b {
         let old = a.iter().find(|x| x.name == f.name).map_or(0, |x| x.bytes);
-        let d = signed(old, f.bytes);
-        if d != 0 {
-            out.push(Candidate {
-                kind,
-                name: f.name.as_str().into(),
-                delta: d,
-            });
-        }
+        top.offer(kind, f.name.as_str().into(), signed(old, f.bytes));
     }
     for f in a {
-        if f.bytes > 0 && !b.iter().any(|x| x.name == f.name) {
-            out.push(Candidate {
-                kind,
-                name: f.name.as_str().into(),
-                delta: signed(f.bytes, 0),
-            });
+        if !b.iter().any(|x| x.name == f.name) {
+            top.offer(kind, f.name.as_str().into(), signed(f.bytes, 0));
         }
     }
 }
 
 /// What moved between two records, largest first (at most [`MAX_CHANGES`]).
 pub fn changes(a: &Record, b: &Record) -> Vec<Change> {
-    let mut out = Vec::new();
-    figure_changes("group", &a.groups, &b.groups, &mut out);
-    figure_changes("category", &a.categories, &b.categories, &mut out);
+    let mut top = Top::default();
+    figure_changes("group", &a.groups, &b.groups, &mut top);
+    figure_changes("category", &a.categories, &b.categories, &mut top);
     a.packages.merge(&b.packages, |name, x, y| {
         if x != y {
-            out.push(Candidate {
-                kind: "package",
-                name: name.into(),
-                delta: signed(x, y),
-            });
+            top.offer("package", name.into(), signed(x, y));
         }
     });
-    let layer = |r: &Record| -> Vec<Figure> {
-        r.layers
+    // Layers by index: `layer N`.
+    for l in &b.layers {
+        let old = a
+            .layers
             .iter()
-            .map(|l| Figure {
-                name: format!("layer {}", l.index),
-                bytes: l.file_bytes,
-            })
-            .collect()
-    };
-    let (la, lb) = (layer(a), layer(b));
-    let mut layers = Vec::new();
-    figure_changes("layer", &la, &lb, &mut layers);
-    out.extend(layers.into_iter().map(|c| Candidate {
-        kind: c.kind,
-        name: c.name.into_owned().into(),
-        delta: c.delta,
-    }));
-    if out.len() > MAX_CHANGES {
-        out.select_nth_unstable_by(MAX_CHANGES, listed_first);
-        out.truncate(MAX_CHANGES);
+            .find(|x| x.index == l.index)
+            .map_or(0, |x| x.file_bytes);
+        let d = signed(old, l.file_bytes);
+        if d != 0 {
+            top.offer("layer", format!("layer {}", l.index).into(), d);
+        }
     }
-    out.sort_by(listed_first);
-    out.into_iter()
+    for l in &a.layers {
+        if !b.layers.iter().any(|x| x.index == l.index) {
+            top.offer("layer", format!("layer {}", l.index).into(), signed(l.file_bytes, 0));
+        }
+    }
+    top.0
+        .into_iter()
         .map(|c| Change {
             kind: c.kind,
             name: c.name.into_owned(),

@@ -11,6 +11,7 @@
 pub mod annotations;
 pub mod escape;
 pub mod history_html;
+pub mod history_json;
 pub mod html;
 pub mod json;
 pub mod jsonl;
@@ -192,13 +193,7 @@ pub fn render_history(
 ) -> io::Result<()> {
     match format {
         Format::Table => table::render_history(h, o, w),
-        Format::Json => {
-            // Every package of every record: hundreds of MB, written as it is
-            // made, in large writes (standard output flushes every line).
-            let mut b = io::BufWriter::with_capacity(1 << 16, w);
-            json::render(h, &mut b)?;
-            b.flush()
-        }
+        Format::Json => history_json::render(h, w),
         Format::Markdown => markdown::render_history(h, w),
         Format::Html => history_html::render(h, w),
         Format::Jsonl => Err(jsonl_only()),

@@ -1,7 +1,8 @@
 //! The size history (issue 15): recording from `analyze`/`check`, parallel
 //! writers, files that are not a history (left untouched), `history import`,
-//! steps and creeps, the Markdown chart, and `check`'s baseline from the
-//! history compared with the same check against the baseline image.
+//! steps and creeps, the Markdown chart, `check`'s baseline from the
+//! history compared with the same check against the baseline image, and
+//! version 1 histories (SQLite and PostgreSQL) migrated to version 2.
 
 use crate::common::{gzip_layout, imgaudit};
 use crate::layout::{tar, E};
@@ -999,4 +1000,83 @@ fn a_version_1_history_is_migrated_and_reads_the_same() {
     let after = history_json(&old, &[]);
     assert_eq!(after["records"].as_array().unwrap().len(), 5);
     assert_eq!(after["records"][3], migrated["records"][3]);
+}
+
+#[test]
+fn postgres_migrates_a_version_1_history() {
+    let Some(pg) = Pg::start("postgres_migrates") else {
+        return;
+    };
+    let t = tempfile::tempdir().unwrap();
+    let (current, rows) = v1_rows(t.path());
+    let mut c = postgres::Client::connect(
+        &format!(
+            "host=127.0.0.1 port={} user={PG_USER} password={} dbname=postgres",
+            pg.port, pg.password
+        ),
+        postgres::NoTls,
+    )
+    .unwrap();
+    c.batch_execute(&V1_SCHEMA.replace("{id}", "BIGSERIAL PRIMARY KEY"))
+        .unwrap();
+    let insert = format!(
+        "INSERT INTO records ({V1_COLUMNS}) VALUES ({})",
+        (1..=18)
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    for row in &rows {
+        use rusqlite::types::Value as V;
+        let params: Vec<Box<dyn postgres::types::ToSql + Sync>> = row
+            .iter()
+            .enumerate()
+            .map(|(i, v)| -> Box<dyn postgres::types::ToSql + Sync> {
+                match v {
+                    V::Integer(n) => Box::new(*n),
+                    V::Real(x) => Box::new(*x),
+                    V::Text(s) => Box::new(s.clone()),
+                    V::Null if i == 4 => Box::new(None::<String>),
+                    V::Null => Box::new(None::<i64>),
+                    V::Blob(_) => panic!("no blob in a version 1 record"),
+                }
+            })
+            .collect();
+        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
+            params.iter().map(|p| p.as_ref()).collect();
+        c.execute(&insert, &refs).unwrap();
+    }
+    let url = pg.url();
+    let read = || -> Value {
+        let out = imgaudit()
+            .args(["history", "--history", &url, "--format", "json"])
+            .env("PGPASSWORD", &pg.password)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let migrated = read();
+    check_migrated(&current, &migrated);
+    let v: String = c
+        .query_one(
+            "SELECT value FROM imgaudit_meta WHERE key = 'schema_version'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(v, "2");
+    let left: i64 = c
+        .query_one(
+            "SELECT count(*) FROM records WHERE packages IS NULL OR figures LIKE '%\"packages\"%'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0);
+    assert_eq!(read(), migrated);
 }

@@ -88,7 +88,11 @@ impl Figures {
     /// document without its packages, and the packages' stored form.
     pub(crate) fn split_v1(text: &str) -> serde_json::Result<(String, Vec<u8>)> {
         let mut f: Figures = serde_json::from_str(text)?;
-        let packages = Packages::new(std::mem::take(&mut f.packages).into_iter().map(|p| (p.name, p.bytes)));
+        let packages = Packages::new(
+            std::mem::take(&mut f.packages)
+                .into_iter()
+                .map(|p| (p.name, p.bytes)),
+        );
         Ok((serde_json::to_string(&f)?, packages.encode()))
     }
 }

@@ -86,6 +86,12 @@ impl Packages {
         self.names.name(i)
     }
 
+    /// Whether `self` and `other` share one copy of the same names.
+    #[cfg(test)]
+    pub(crate) fn shares_names(&self, other: &Packages) -> bool {
+        Arc::ptr_eq(&self.names, &other.names)
+    }
+
     pub fn len(&self) -> usize {
         self.bytes.len()
     }
@@ -233,7 +239,10 @@ impl Decoder {
         let count = unleb(data, &mut at)?;
         // Each package takes at least 3 bytes.
         if count > (data.len() as u64) / 3 {
-            return Err(format!("packages: {count} packages in {} bytes", data.len()));
+            return Err(format!(
+                "packages: {count} packages in {} bytes",
+                data.len()
+            ));
         }
         // The lengths and sizes first, then the names' own parts after them.
         let head = at;
@@ -287,8 +296,8 @@ impl Decoder {
                     }
                     (before, start) = (start, end);
                 }
-                let text = String::from_utf8(text.clone())
-                    .map_err(|_| "packages: a name is not UTF-8")?;
+                let text =
+                    String::from_utf8(text.clone()).map_err(|_| "packages: a name is not UTF-8")?;
                 for &end in ends.iter() {
                     if !text.is_char_boundary(end as usize) {
                         return Err("packages: a name is not UTF-8".into());
@@ -434,7 +443,13 @@ mod tests {
         let b = Packages::new([("b", 2u64), ("c", 5), ("e", 0)]);
         let mut seen = Vec::new();
         a.merge(&b, |n, x, y| seen.push((n.to_string(), x, y)));
-        let want = [("a", 1, 0), ("b", 0, 2), ("c", 3, 5), ("d", 4, 0), ("e", 0, 0)];
+        let want = [
+            ("a", 1, 0),
+            ("b", 0, 2),
+            ("c", 3, 5),
+            ("d", 4, 0),
+            ("e", 0, 0),
+        ];
         let want: Vec<_> = want.iter().map(|w| (w.0.to_string(), w.1, w.2)).collect();
         assert_eq!(seen, want);
     }

@@ -314,9 +314,8 @@ impl Store for PgStore {
                 categories: Vec::new(),
                 packages: Packages::default(),
             };
-            r.set_stored_figures(figures, packages, &mut decoder).map_err(|e| {
-                err(&what, format!("damaged imgaudit history: record {id}: {e}"))
-            })?;
+            r.set_stored_figures(figures, packages, &mut decoder)
+                .map_err(|e| err(&what, format!("damaged imgaudit history: record {id}: {e}")))?;
             out.push(r);
         }
         Ok(out)

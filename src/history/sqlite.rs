@@ -425,11 +425,12 @@ fn row_record(
         categories: Vec::new(),
         packages: Packages::default(),
     };
-    r.set_stored_figures(figures, packages, decoder).map_err(|e| {
-        RowErr::Other(err(
-            what,
-            format!("damaged imgaudit history: record {id}: {e}"),
-        ))
-    })?;
+    r.set_stored_figures(figures, packages, decoder)
+        .map_err(|e| {
+            RowErr::Other(err(
+                what,
+                format!("damaged imgaudit history: record {id}: {e}"),
+            ))
+        })?;
     Ok(r)
 }

@@ -48,7 +48,8 @@ pub(crate) mod sql {
     /// `{id}` is the backend's auto-increment primary key type, `{blob}` its
     /// binary type. After `MIGRATIONS[1]` the backend moves each record's
     /// packages out of its `figures` document ([`PACKAGES_MIGRATION`]).
-    pub const MIGRATIONS: &[&str] = &[r#"
+    pub const MIGRATIONS: &[&str] = &[
+        r#"
 CREATE TABLE records (
     id {id},
     series TEXT NOT NULL,

@@ -869,7 +869,10 @@ const V1_COLUMNS: &str = "id, series, recorded_at, reference, manifest_digest, c
 /// The packages the version 1 records below hold, largest first as version
 /// 1 stored them: one grows, one is removed at the third record, one added.
 fn v1_packages(k: usize) -> Value {
-    let mut p = vec![("dpkg:libc6", 10_000_000 + k as u64 * 1000), ("apk:ü-名", 77)];
+    let mut p = vec![
+        ("dpkg:libc6", 10_000_000 + k as u64 * 1000),
+        ("apk:ü-名", 77),
+    ];
     if k < 2 {
         p.push(("pip:numpy", 30_000_000));
     } else {
@@ -959,7 +962,10 @@ fn a_version_1_history_is_migrated_and_reads_the_same() {
             c.execute(
                 &format!(
                     "INSERT INTO records ({V1_COLUMNS}) VALUES ({})",
-                    (1..=18).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
+                    (1..=18)
+                        .map(|i| format!("?{i}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
                 rusqlite::params_from_iter(row.iter()),
             )
@@ -1000,6 +1006,23 @@ fn a_version_1_history_is_migrated_and_reads_the_same() {
     let after = history_json(&old, &[]);
     assert_eq!(after["records"].as_array().unwrap().len(), 5);
     assert_eq!(after["records"][3], migrated["records"][3]);
+    // A damaged packages value is an error naming the file and the record.
+    let id = after["records"][1]["id"].as_i64().unwrap();
+    rusqlite::Connection::open(&old)
+        .unwrap()
+        .execute("UPDATE records SET packages = x'01ff' WHERE id = ?1", [id])
+        .unwrap();
+    let out = imgaudit()
+        .args(["history", "--history", s(&old)])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(s(&old)) && err.contains(&format!("record {id}: packages")),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
 }
 
 #[test]

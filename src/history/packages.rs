@@ -217,12 +217,20 @@ impl Names {
 }
 
 /// Reads stored packages one record after another, sharing the names of
-/// records that have the same packages as one of the last few read.
+/// records that have the same packages as one of the last few read. Names
+/// are only rebuilt (and checked) when they are not one of those: the
+/// stored lengths and name bytes are compared as they are.
 #[derive(Default)]
 pub(crate) struct Decoder {
-    recent: Vec<Arc<Names>>,
-    text: Vec<u8>,
-    ends: Vec<u32>,
+    recent: Vec<Recent>,
+    lens: Vec<(u32, u32)>,
+}
+
+/// Names read before, with the stored form they were read from.
+struct Recent {
+    lens: Vec<(u32, u32)>,
+    rest: Vec<u8>,
+    names: Arc<Names>,
 }
 
 /// Distinct name lists remembered (series read interleaved).
@@ -244,76 +252,67 @@ impl Decoder {
                 data.len()
             ));
         }
-        // The lengths and sizes first, then the names' own parts after them.
-        let head = at;
+        // Per package: shared and own lengths of its name, and its bytes;
+        // then the names' own parts.
+        let lens = &mut self.lens;
+        lens.clear();
+        let mut bytes = Vec::with_capacity(count as usize);
         let mut rest_len = 0u64;
         for _ in 0..count {
-            unleb(data, &mut at)?;
-            rest_len = rest_len.saturating_add(unleb(data, &mut at)?);
-            unleb(data, &mut at)?;
+            let shared = unleb(data, &mut at)?;
+            let own = unleb(data, &mut at)?;
+            bytes.push(unleb(data, &mut at)?);
+            rest_len = rest_len.saturating_add(own);
+            let (Ok(shared), Ok(own)) = (u32::try_from(shared), u32::try_from(own)) else {
+                return Err("packages: a name over 4 GiB".into());
+            };
+            lens.push((shared, own));
         }
-        if rest_len != (data.len() - at) as u64 {
+        let rest = &data[at..];
+        if rest_len != rest.len() as u64 {
             return Err("packages: the names do not fill the value".into());
         }
-        let mut own_at = at;
-        at = head;
-        let text = &mut self.text;
-        let ends = &mut self.ends;
-        text.clear();
-        ends.clear();
-        let mut bytes = Vec::with_capacity(count as usize);
-        let mut prev = 0usize;
-        for _ in 0..count {
-            let shared = unleb(data, &mut at)? as usize;
-            let own = unleb(data, &mut at)? as usize;
-            bytes.push(unleb(data, &mut at)?);
+        if let Some(i) = self
+            .recent
+            .iter()
+            .position(|r| r.rest == rest && r.lens == *lens)
+        {
+            let r = self.recent.remove(i);
+            let names = r.names.clone();
+            self.recent.push(r);
+            return Ok(Packages { names, bytes });
+        }
+        let mut text: Vec<u8> = Vec::with_capacity(rest.len() * 2);
+        let mut ends = Vec::with_capacity(lens.len());
+        let (mut prev, mut own_at) = (0usize, 0usize);
+        for &(shared, own) in lens.iter() {
+            let (shared, own) = (shared as usize, own as usize);
             if shared > text.len() - prev {
                 return Err("packages: a name shares more than the previous name has".into());
             }
             let start = text.len();
             text.extend_from_within(prev..prev + shared);
-            text.extend_from_slice(&data[own_at..own_at + own]);
+            text.extend_from_slice(&rest[own_at..own_at + own]);
             own_at += own;
+            if start > 0 && text[prev..start] >= text[start..] {
+                return Err("packages: names out of order".into());
+            }
             prev = start;
             ends.push(u32::try_from(text.len()).map_err(|_| "packages: names over 4 GiB")?);
         }
-        let names = match self
-            .recent
-            .iter()
-            .position(|n| n.text.as_bytes() == &text[..] && n.ends == *ends)
-        {
-            Some(i) => {
-                let n = self.recent.remove(i);
-                self.recent.push(n.clone());
-                n
-            }
-            None => {
-                let (mut before, mut start) = (0, 0);
-                for (i, &end) in ends.iter().enumerate() {
-                    let end = end as usize;
-                    if i > 0 && text[before..start] >= text[start..end] {
-                        return Err("packages: names out of order".into());
-                    }
-                    (before, start) = (start, end);
-                }
-                let text =
-                    String::from_utf8(text.clone()).map_err(|_| "packages: a name is not UTF-8")?;
-                for &end in ends.iter() {
-                    if !text.is_char_boundary(end as usize) {
-                        return Err("packages: a name is not UTF-8".into());
-                    }
-                }
-                let n = Arc::new(Names {
-                    text,
-                    ends: ends.clone(),
-                });
-                if self.recent.len() == RECENT {
-                    self.recent.remove(0);
-                }
-                self.recent.push(n.clone());
-                n
-            }
-        };
+        let text = String::from_utf8(text).map_err(|_| "packages: a name is not UTF-8")?;
+        if ends.iter().any(|&end| !text.is_char_boundary(end as usize)) {
+            return Err("packages: a name is not UTF-8".into());
+        }
+        let names = Arc::new(Names { text, ends });
+        if self.recent.len() == RECENT {
+            self.recent.remove(0);
+        }
+        self.recent.push(Recent {
+            lens: lens.clone(),
+            rest: rest.to_vec(),
+            names: names.clone(),
+        });
         Ok(Packages { names, bytes })
     }
 }

@@ -45,9 +45,10 @@ impl Record {
         }
         let packages = self
             .packages
-            .iter()
-            .filter_map(|p| {
-                let (m, name) = p.name.split_once(':')?;
+            .largest_first()
+            .into_iter()
+            .filter_map(|(full, bytes)| {
+                let (m, name) = full.split_once(':')?;
                 let manager = match m {
                     "dpkg" => Manager::Dpkg,
                     "pip" => Manager::Pip,
@@ -58,7 +59,7 @@ impl Record {
                     manager,
                     name: name.to_string(),
                     version: String::new(),
-                    bytes: p.bytes,
+                    bytes,
                     download_bytes: 0,
                     files: 0,
                     layer: 0,

@@ -7,13 +7,19 @@
 //!
 //! ```text
 //! cargo bench --bench history -- [--records N] [--packages N] [--db FILE|postgres://URL]
+//!     [--runs N] [--reuse] [--format json|table|markdown|html]...
 //! ```
 //!
 //! Default DB: target/bench-history/history.db (recreated each run; a
 //! postgres:// database must be empty or hold only an earlier bench run's
-//! history, whose records are then added to).
+//! history, whose records are then added to). `--reuse` keeps a history that
+//! already holds RECORDS records and only reads it. Each figure is the best
+//! and the median of `--runs` runs (default 5); reports are written to a
+//! byte counter, as to a file.
 
-use imgaudit::history::{self, Figure, LayerFigure, Query, Record, RecordImage, RecordTotals};
+use imgaudit::history::{
+    self, Figure, LayerFigure, Packages, Query, Record, RecordImage, RecordTotals,
+};
 use imgaudit::report::{self, Format, RenderOptions};
 use std::time::Instant;
 
@@ -29,12 +35,12 @@ fn record(i: usize, packages: usize) -> Record {
     if i >= 4000 {
         base -= 25_000_000;
     }
-    let pkgs: Vec<Figure> = (0..packages)
-        .map(|p| Figure {
-            name: format!("dpkg:package-{p:04}"),
-            bytes: (base / packages as u64 / 2) + (p as u64 * 37 + i as u64) % 5000,
-        })
-        .collect();
+    let pkgs = Packages::new((0..packages).map(|p| {
+        (
+            format!("dpkg:package-{p:04}"),
+            (base / packages as u64 / 2) + (p as u64 * 37 + i as u64) % 5000,
+        )
+    }));
     let groups = [
         "Application",
         "Base system",
@@ -102,65 +108,117 @@ fn record(i: usize, packages: usize) -> Record {
     }
 }
 
+/// Counts what a report writes (as a file or pipe would take it).
+struct Counter(usize);
+
+impl std::io::Write for Counter {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0 += b.len();
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn ms(v: f64) -> String {
+    format!("{:.0} ms", v * 1e3)
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
-    let (mut records, mut packages) = (5000usize, 500usize);
+    let (mut records, mut packages, mut runs) = (5000usize, 500usize, 5usize);
+    let mut reuse = false;
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-history");
     let mut db = dir.join("history.db").display().to_string();
+    let mut formats: Vec<String> = Vec::new();
     while let Some(a) = args.next() {
         match a.as_str() {
             "--records" => records = args.next().unwrap().parse().unwrap(),
             "--packages" => packages = args.next().unwrap().parse().unwrap(),
+            "--runs" => runs = args.next().unwrap().parse().unwrap(),
             "--db" => db = args.next().unwrap(),
+            "--reuse" => reuse = true,
+            "--format" => formats.push(args.next().unwrap()),
             "--bench" => {}
             other => panic!("unknown argument {other}"),
         }
     }
-    if !db.starts_with("postgres") {
-        std::fs::create_dir_all(&dir).unwrap();
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{db}{suffix}"));
+    let fill = !reuse
+        || history::open(&db, false)
+            .and_then(|mut s| s.records(&Query::default()))
+            .map_or(true, |r| r.len() < records);
+    if fill {
+        if !db.starts_with("postgres") {
+            std::fs::create_dir_all(&dir).unwrap();
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{db}{suffix}"));
+            }
         }
+        let t = Instant::now();
+        let mut store = history::open(&db, true).unwrap();
+        for i in 0..records {
+            store.insert(&record(i, packages)).unwrap();
+        }
+        println!(
+            "filled {records} records × {packages} packages in {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
+        // One record more, as `analyze --history` adds it: open + insert.
+        let mut times = Vec::new();
+        for k in 0..runs {
+            let t = Instant::now();
+            let mut s = history::open(&db, true).unwrap();
+            s.insert(&record(records + k, packages)).unwrap();
+            times.push(t.elapsed().as_secs_f64());
+        }
+        times.sort_by(f64::total_cmp);
+        println!(
+            "record one run (open + insert): best {:.1} ms, median {:.1} ms",
+            times[0] * 1e3,
+            times[times.len() / 2] * 1e3
+        );
+    } else {
+        println!("reusing the history in {db}");
     }
-    let t = Instant::now();
-    let mut store = history::open(&db, true).unwrap();
-    for i in 0..records {
-        store.insert(&record(i, packages)).unwrap();
-    }
-    println!(
-        "filled {records} records × {packages} packages in {:.1} s",
-        t.elapsed().as_secs_f64()
-    );
-    // One record more, as `analyze --history` adds it: open + insert.
-    let t = Instant::now();
-    let mut s = history::open(&db, true).unwrap();
-    s.insert(&record(records, packages)).unwrap();
-    println!(
-        "record one run (open + insert): {:.1} ms",
-        t.elapsed().as_secs_f64() * 1e3
-    );
-    drop(s);
-    for (name, format) in [
+    let all = [
         ("json", Format::Json),
         ("table", Format::Table),
         ("markdown", Format::Markdown),
         ("html", Format::Html),
-    ] {
-        let mut best = f64::MAX;
+    ];
+    for (name, format) in all {
+        if !formats.is_empty() && !formats.iter().any(|f| f == name) {
+            continue;
+        }
+        // (total, read, analyse, render) per run.
+        let mut times: Vec<[f64; 4]> = Vec::new();
         let mut bytes = 0;
-        for _ in 0..3 {
+        let mut n = 0;
+        for _ in 0..runs {
             let t = Instant::now();
             let mut s = history::open(&db, false).unwrap();
             let recs = s.records(&Query::default()).unwrap();
+            let read = t.elapsed().as_secs_f64();
+            n = recs.len();
             let h = history::analyse(recs);
-            let mut out = Vec::new();
+            let analysed = t.elapsed().as_secs_f64();
+            let mut out = Counter(0);
             report::render_history(&h, format, &RenderOptions::default(), &mut out).unwrap();
-            best = best.min(t.elapsed().as_secs_f64());
-            bytes = out.len();
+            let total = t.elapsed().as_secs_f64();
+            times.push([total, read, analysed - read, total - analysed]);
+            bytes = out.0;
+            drop(h);
         }
+        times.sort_by(|a, b| a[0].total_cmp(&b[0]));
+        let med = times[times.len() / 2];
         println!(
-            "history --format {name}: {:.0} ms ({bytes} bytes)",
-            best * 1e3
+            "history --format {name} ({n} records, {bytes} bytes): best {}, median {} (read {}, steps {}, render {})",
+            ms(times[0][0]),
+            ms(med[0]),
+            ms(med[1]),
+            ms(med[2]),
+            ms(med[3]),
         );
     }
 }

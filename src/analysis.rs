@@ -65,6 +65,8 @@ pub struct PathEntry {
     /// Bytes charged to the path (0 for directories, symlinks and the
     /// second and later links to an inode).
     pub bytes: u64,
+    /// Stored (download) bytes charged to the path, like `bytes`.
+    pub download_bytes: u64,
     pub layer: u32,
     /// Index into [`PathList::categories`]: the file's category (path and
     /// package rules, as in `categories`; its strippable ELF bytes are
@@ -108,6 +110,14 @@ pub struct Totals {
     pub dive_wasted_bytes: u64,
     /// Σ uncompressed tar stream sizes.
     pub tar_bytes: u64,
+    /// Σ the layers' stored bytes: what a pull transfers (the compressed
+    /// blobs; an uncompressed layer's tar).
+    pub download_bytes: u64,
+    /// Stored bytes attributed to the files visible at the end (hardlinks
+    /// once); see docs/ACCOUNTING.md for how entries are attributed.
+    pub final_download_bytes: u64,
+    /// Stored bytes attributed to files hidden by later layers.
+    pub wasted_download_bytes: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -127,6 +137,11 @@ pub struct LayerInfo {
     pub modified: u64,
     pub removed: u64,
     pub wasted_bytes: u64,
+    /// The layer's stored bytes (Σ its entries' download bytes plus the
+    /// end-of-archive and trailer bytes no entry is charged).
+    pub download_bytes: u64,
+    /// Stored bytes of this layer's files hidden by later layers.
+    pub wasted_download_bytes: u64,
     pub created_by: Option<String>,
 }
 
@@ -134,6 +149,8 @@ pub struct LayerInfo {
 pub struct FileInfo {
     pub path: String,
     pub bytes: u64,
+    /// Stored (compressed) bytes attributed to the file's tar entry.
+    pub download_bytes: u64,
     pub layer: u32,
 }
 
@@ -141,6 +158,7 @@ pub struct FileInfo {
 pub struct DirInfo {
     pub path: String,
     pub bytes: u64,
+    pub download_bytes: u64,
 }
 
 /// One entry of dive's wasted-file list (dive's `fileReference`).
@@ -178,8 +196,11 @@ pub fn build(
 ) -> Analysis {
     let mut files = 0u64;
     let mut final_bytes = 0u64;
-    let mut heap: BinaryHeap<Reverse<(u64, Vec<u8>, u32)>> = BinaryHeap::new();
-    let mut dirs: rustc_hash::FxHashMap<Vec<u8>, u64> = Default::default();
+    let mut final_download = 0u64;
+    // (bytes, path, layer, download bytes), smallest bytes on top.
+    type Largest = Reverse<(u64, Vec<u8>, u32, u64)>;
+    let mut heap: BinaryHeap<Largest> = BinaryHeap::new();
+    let mut dirs: rustc_hash::FxHashMap<Vec<u8>, (u64, u64)> = Default::default();
     let mut categories = rules.map(|r| breakdown::Accumulator::new(&tree, r));
     let mut paths: Option<Vec<PathEntry>> = detail.paths.then(Vec::new);
     let mut explore = detail
@@ -191,22 +212,25 @@ pub fn build(
             p.push(PathEntry {
                 path: display_path(f.path),
                 bytes: f.bytes,
+                download_bytes: f.download,
                 layer: f.layer,
                 category: category.map(|c| c as u16),
             });
         }
         if let Some(x) = explore.as_mut() {
             x.package(categories.as_ref().and_then(|c| c.package_of(f.path)));
+            x.download(f.download);
         }
         if f.inode.is_none() {
             return;
         }
         files += 1;
         final_bytes += f.bytes;
+        final_download += f.download;
         if detail.top > 0 && f.bytes > 0 {
             let smallest = heap.peek().map(|r| r.0 .0);
             if heap.len() < detail.top || smallest.is_some_and(|s| f.bytes > s) {
-                heap.push(Reverse((f.bytes, f.path.to_vec(), f.layer)));
+                heap.push(Reverse((f.bytes, f.path.to_vec(), f.layer, f.download)));
                 if heap.len() > detail.top {
                     heap.pop();
                 }
@@ -221,9 +245,12 @@ pub fn build(
                 // Most files land in a directory seen before: look up by
                 // slice and allocate the key only for a new directory.
                 match dirs.get_mut(&f.path[..i]) {
-                    Some(b) => *b += f.bytes,
+                    Some(b) => {
+                        b.0 += f.bytes;
+                        b.1 += f.download;
+                    }
                     None => {
-                        dirs.insert(f.path[..i].to_vec(), f.bytes);
+                        dirs.insert(f.path[..i].to_vec(), (f.bytes, f.download));
                     }
                 }
             }
@@ -236,18 +263,20 @@ pub fn build(
 
     let mut largest_files: Vec<FileInfo> = heap
         .into_iter()
-        .map(|Reverse((bytes, path, layer))| FileInfo {
+        .map(|Reverse((bytes, path, layer, download_bytes))| FileInfo {
             path: display_path(&path),
             bytes,
+            download_bytes,
             layer,
         })
         .collect();
     largest_files.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.path.cmp(&b.path)));
     let mut largest_dirs: Vec<DirInfo> = dirs
         .into_iter()
-        .map(|(p, bytes)| DirInfo {
+        .map(|(p, (bytes, download_bytes))| DirInfo {
             path: display_path(&p),
             bytes,
+            download_bytes,
         })
         .collect();
     largest_dirs.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.path.cmp(&b.path)));
@@ -273,6 +302,8 @@ pub fn build(
             modified: st.modified,
             removed: st.removed,
             wasted_bytes: st.wasted_bytes,
+            download_bytes: lc.stored_bytes,
+            wasted_download_bytes: st.wasted_download,
             created_by: spec.created_by.clone(),
         })
         .collect();
@@ -281,6 +312,7 @@ pub fn build(
         .iter()
         .map(|l| l.compressed_bytes)
         .sum::<Option<u64>>();
+    let download_bytes: u64 = layers.iter().map(|l| l.stored_bytes).sum();
     let bd = categories.map(|c| {
         c.finish(breakdown::Inputs {
             tree: &tree,
@@ -288,6 +320,7 @@ pub fn build(
             final_bytes,
             layer_bytes,
             compressed_bytes,
+            download_bytes,
             created_by: image.layers.iter().map(|l| l.created_by.clone()).collect(),
         })
     });
@@ -300,6 +333,7 @@ pub fn build(
         warnings.extend(lc.warnings.iter().cloned());
     }
     warnings.extend(tree.warnings.iter().cloned());
+    let wasted_download_bytes = tree.layers.iter().map(|l| l.wasted_download).sum();
     crate::drop_later(tree);
 
     Analysis {
@@ -325,6 +359,9 @@ pub fn build(
             efficiency,
             dive_wasted_bytes: dive_wasted,
             tar_bytes: layers.iter().map(|l| l.tar_bytes).sum(),
+            download_bytes,
+            final_download_bytes: final_download,
+            wasted_download_bytes,
         },
         layers: layer_infos,
         largest_files,

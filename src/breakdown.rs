@@ -29,6 +29,12 @@ pub struct CategoryInfo {
     pub fix: String,
     pub final_bytes: u64,
     pub wasted_bytes: u64,
+    /// Stored (compressed) bytes of the final files, as attributed while
+    /// decoding (docs/ACCOUNTING.md); a file's strippable share goes to
+    /// `debug-symbols` in proportion to its bytes.
+    pub final_download_bytes: u64,
+    /// Stored bytes of this category's files hidden by later layers.
+    pub wasted_download_bytes: u64,
     pub files: u64,
     /// Layers that contribute final bytes.
     pub layers: Vec<u32>,
@@ -41,6 +47,8 @@ pub struct PackageInfo {
     pub version: String,
     /// Final bytes of the package's files (strippable debug bytes included).
     pub bytes: u64,
+    /// Stored (compressed) bytes of those files.
+    pub download_bytes: u64,
     pub files: u64,
     pub layer: u32,
     /// The category most of its bytes fall in.
@@ -55,6 +63,8 @@ pub struct SavingsItem {
     /// The item's category (`None` for bytes hidden by later layers).
     pub category: Option<String>,
     pub bytes: u64,
+    /// What removing the item saves on every pull (stored bytes).
+    pub download_bytes: u64,
     pub files: u64,
     pub layers: Vec<u32>,
 }
@@ -71,6 +81,8 @@ pub struct SavingsGroup {
     pub fixes: Vec<CategoryFix>,
     pub items: Vec<SavingsItem>,
     pub subtotal: u64,
+    /// Σ the items' `download_bytes`.
+    pub download_subtotal: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -83,6 +95,7 @@ pub struct CategoryFix {
 pub struct RequiredGroup {
     pub group: String,
     pub bytes: u64,
+    pub download_bytes: u64,
 }
 
 /// A history anti-pattern linked to waste: the crate's shared finding type,
@@ -99,9 +112,16 @@ pub struct Savings {
     pub hidden_bytes: u64,
     /// `final_bytes - removable_bytes`.
     pub minimum_bytes: u64,
-    /// Estimated: compressed bytes × minimum_bytes / layer_bytes (uniform
-    /// compression ratio assumed); `None` when compressed size is unknown.
+    /// Measured: `minimum_download_bytes` when the layers are stored
+    /// compressed; `None` when a layer's compressed size is unknown.
     pub minimum_compressed_bytes: Option<u64>,
+    /// Σ removable groups' stored (download) bytes.
+    pub removable_download_bytes: u64,
+    /// Stored bytes of the files hidden by later layers.
+    pub hidden_download_bytes: u64,
+    /// What the image would cost to pull without the removable and hidden
+    /// files: the stored bytes minus what those files were attributed.
+    pub minimum_download_bytes: u64,
     pub findings: Vec<Finding>,
 }
 
@@ -112,7 +132,7 @@ const MAX_ITEMS: usize = 12;
 
 /// Build the package index from the database files visible in the final
 /// tree (at their own paths), in path order.
-fn package_index(tree: &Tree) -> PackageIndex {
+pub(crate) fn package_index(tree: &Tree) -> PackageIndex {
     let mut status: Option<HashMap<String, String>> = None;
     let mut lists = Vec::new();
     let mut records = Vec::new();
@@ -229,20 +249,42 @@ fn pycache_source(path: &[u8]) -> Option<Vec<u8>> {
 #[derive(Default)]
 struct Acc {
     bytes: u64,
+    download: u64,
     files: u64,
     layers: BTreeSet<u32>,
 }
 
 impl Acc {
-    fn add(&mut self, bytes: u64, layer: u32) {
+    fn add(&mut self, bytes: u64, download: u64, layer: u32) {
         self.bytes += bytes;
+        self.download += download;
         self.files += 1;
         self.layers.insert(layer);
     }
     fn merge(&mut self, o: Acc) {
         self.bytes += o.bytes;
+        self.download += o.download;
         self.files += o.files;
         self.layers.extend(o.layers);
+    }
+}
+
+/// A package's final bytes, stored bytes, files and bytes per category.
+#[derive(Clone, Default)]
+struct PkgAcc {
+    bytes: u64,
+    download: u64,
+    files: u64,
+    cats: HashMap<usize, u64>,
+}
+
+/// The part of a file's stored bytes that goes with `part` of its `bytes`
+/// (the strippable share of an ELF file).
+fn share(download: u64, part: u64, bytes: u64) -> u64 {
+    if bytes == 0 {
+        0
+    } else {
+        (download as u128 * part.min(bytes) as u128 / bytes as u128) as u64
     }
 }
 
@@ -312,6 +354,8 @@ pub struct Inputs<'a> {
     pub final_bytes: u64,
     pub layer_bytes: u64,
     pub compressed_bytes: Option<u64>,
+    /// Σ the layers' stored bytes (what a pull transfers).
+    pub download_bytes: u64,
     pub created_by: Vec<Option<String>>,
 }
 
@@ -324,7 +368,7 @@ pub struct Accumulator<'r> {
     package_class: Vec<Option<usize>>,
     cat_final: Vec<Acc>,
     items: Vec<Items>,
-    pkg_acc: Vec<(u64, u64, HashMap<usize, u64>)>,
+    pkg_acc: Vec<PkgAcc>,
 }
 
 impl<'r> Accumulator<'r> {
@@ -338,7 +382,7 @@ impl<'r> Accumulator<'r> {
                 .iter()
                 .map(|p| rules.classify_package(&p.name))
                 .collect(),
-            pkg_acc: vec![(0, 0, HashMap::default()); index.packages.len()],
+            pkg_acc: vec![PkgAcc::default(); index.packages.len()],
             index,
             rules,
             cat_final: (0..ncat).map(|_| Acc::default()).collect(),
@@ -389,7 +433,8 @@ impl<'r> Accumulator<'r> {
         let label_owner =
             owner.or_else(|| pycache_source(f.path).and_then(|s| self.index.owner_of(&s)));
         let rest = f.bytes - strip;
-        for (c, b) in [(cat, rest), (debug, strip)] {
+        let dstrip = share(f.download, strip, f.bytes);
+        for (c, b, d) in [(cat, rest, f.download - dstrip), (debug, strip, dstrip)] {
             // The file's own category always gets the file; debug-symbols
             // only when there are strippable bytes.
             if b == 0 && !(c == cat && strip == 0) {
@@ -397,16 +442,18 @@ impl<'r> Accumulator<'r> {
             }
             let a = &mut self.cat_final[c];
             a.bytes += b;
+            a.download += d;
             a.layers.insert(f.layer);
-            self.items[c].entry(label_owner, f.path).add(b, f.layer);
+            self.items[c].entry(label_owner, f.path).add(b, d, f.layer);
         }
         self.cat_final[cat].files += 1;
         if let Some(o) = owner {
             let p = &mut self.pkg_acc[o];
-            p.0 += f.bytes;
-            p.1 += 1;
-            *p.2.entry(cat).or_default() += rest;
-            *p.2.entry(debug).or_default() += strip;
+            p.bytes += f.bytes;
+            p.download += f.download;
+            p.files += 1;
+            *p.cats.entry(cat).or_default() += rest;
+            *p.cats.entry(debug).or_default() += strip;
         }
         Some(cat)
     }
@@ -417,6 +464,7 @@ impl<'r> Accumulator<'r> {
         let ncat = self.rules.categories.len();
         let debug = self.rules.debug();
         let mut cat_wasted = vec![0u64; ncat];
+        let mut cat_wasted_download = vec![0u64; ncat];
         let mut wasted_by_layer_cat: BTreeMap<(u32, Option<u32>), u64> = BTreeMap::new();
         for (i, inode) in tree.inodes.iter().enumerate() {
             if reached[i] || inode.size == 0 {
@@ -427,6 +475,9 @@ impl<'r> Accumulator<'r> {
                 self.classify(tree, &path, tree.inode_tag(i as u32), inode.size, i as u32);
             cat_wasted[cat] += inode.size - strip;
             cat_wasted[debug] += strip;
+            let dstrip = share(inode.download, strip, inode.size);
+            cat_wasted_download[cat] += inode.download - dstrip;
+            cat_wasted_download[debug] += dstrip;
             *wasted_by_layer_cat
                 .entry((inode.layer, inode.hidden_by))
                 .or_default() += inode.size;
@@ -448,7 +499,7 @@ impl<'r> Accumulator<'r> {
             rules,
             &index,
             cat_final,
-            cat_wasted,
+            [cat_wasted, cat_wasted_download],
             items,
             &pkg_acc,
             wasted_by_layer_cat,
@@ -464,9 +515,9 @@ fn finish(
     rules: &Rules,
     index: &PackageIndex,
     cat_final: Vec<Acc>,
-    cat_wasted: Vec<u64>,
+    [cat_wasted, cat_wasted_download]: [Vec<u64>; 2],
     mut items: Vec<BTreeMap<String, Acc>>,
-    pkg_acc: &[(u64, u64, HashMap<usize, u64>)],
+    pkg_acc: &[PkgAcc],
     wasted_by_layer_cat: BTreeMap<(u32, Option<u32>), u64>,
 ) -> Breakdown {
     let categories: Vec<CategoryInfo> = rules
@@ -481,6 +532,8 @@ fn finish(
             fix: c.fix.clone(),
             final_bytes: cat_final[i].bytes,
             wasted_bytes: cat_wasted[i],
+            final_download_bytes: cat_final[i].download,
+            wasted_download_bytes: cat_wasted_download[i],
             files: cat_final[i].files,
             layers: cat_final[i].layers.iter().copied().collect(),
         })
@@ -490,14 +543,16 @@ fn finish(
         .packages
         .iter()
         .zip(pkg_acc)
-        .map(|(p, (bytes, files, cats))| PackageInfo {
+        .map(|(p, acc)| PackageInfo {
             manager: p.manager,
             name: p.name.clone(),
             version: p.version.clone(),
-            bytes: *bytes,
-            files: *files,
+            bytes: acc.bytes,
+            download_bytes: acc.download,
+            files: acc.files,
             layer: p.layer,
-            category: cats
+            category: acc
+                .cats
                 .iter()
                 .max_by_key(|(c, b)| (**b, std::cmp::Reverse(**c)))
                 .map(|(c, _)| rules.categories[*c].id.clone())
@@ -523,6 +578,7 @@ fn finish(
                     fixes: Vec::new(),
                     items: Vec::new(),
                     subtotal: 0,
+                    download_subtotal: 0,
                 });
                 removable.last_mut().expect("just pushed")
             }
@@ -533,12 +589,14 @@ fn finish(
             fix: c.fix.clone(),
         });
         g.subtotal += cat_final[i].bytes;
+        g.download_subtotal += cat_final[i].download;
         for (label, a) in std::mem::take(&mut items[i]) {
             if a.bytes > 0 {
                 g.items.push(SavingsItem {
                     label,
                     category: Some(c.id.clone()),
                     bytes: a.bytes,
+                    download_bytes: a.download,
                     files: a.files,
                     layers: a.layers.into_iter().collect(),
                 });
@@ -559,6 +617,7 @@ fn finish(
                 label: format!("{} more", rest.len()),
                 category,
                 bytes: rest.iter().map(|i| i.bytes).sum(),
+                download_bytes: rest.iter().map(|i| i.download_bytes).sum(),
                 files: rest.iter().map(|i| i.files).sum(),
                 layers: rest
                     .iter()
@@ -570,19 +629,23 @@ fn finish(
         }
     }
     let removable_bytes: u64 = removable.iter().map(|g| g.subtotal).sum();
+    let removable_download_bytes: u64 = removable.iter().map(|g| g.download_subtotal).sum();
     let hidden_bytes = inp.layer_bytes - inp.final_bytes;
+    let mut hidden_download_bytes = 0;
     if hidden_bytes > 0 {
-        let mut per_layer: BTreeMap<u32, (u64, u64)> = BTreeMap::new();
+        let mut per_layer: BTreeMap<u32, (u64, u64, u64)> = BTreeMap::new();
         for (i, inode) in inp.tree.inodes.iter().enumerate() {
             if !inp.reached[i] && inode.size > 0 {
                 let e = per_layer.entry(inode.layer).or_default();
                 e.0 += inode.size;
                 e.1 += 1;
+                e.2 += inode.download;
             }
         }
+        hidden_download_bytes = per_layer.values().map(|e| e.2).sum();
         let mut items: Vec<SavingsItem> = per_layer
             .into_iter()
-            .map(|(l, (bytes, files))| SavingsItem {
+            .map(|(l, (bytes, files, download_bytes))| SavingsItem {
                 label: inp
                     .created_by
                     .get(l as usize)
@@ -592,6 +655,7 @@ fn finish(
                     .unwrap_or_else(|| "(no history)".into()),
                 category: None,
                 bytes,
+                download_bytes,
                 files,
                 layers: vec![l],
             })
@@ -608,6 +672,7 @@ fn finish(
             }],
             items,
             subtotal: hidden_bytes,
+            download_subtotal: hidden_download_bytes,
         });
     }
 
@@ -617,10 +682,14 @@ fn finish(
             continue;
         }
         match required.iter_mut().find(|g| g.group == c.group) {
-            Some(g) => g.bytes += cat_final[i].bytes,
+            Some(g) => {
+                g.bytes += cat_final[i].bytes;
+                g.download_bytes += cat_final[i].download;
+            }
             None => required.push(RequiredGroup {
                 group: c.group.clone(),
                 bytes: cat_final[i].bytes,
+                download_bytes: cat_final[i].download,
             }),
         }
     }
@@ -628,13 +697,10 @@ fn finish(
 
     let findings = findings(&wasted_by_layer_cat, &inp.created_by, &categories);
     let minimum_bytes = inp.final_bytes - removable_bytes;
-    let minimum_compressed_bytes = inp.compressed_bytes.map(|c| {
-        if inp.layer_bytes == 0 {
-            c
-        } else {
-            (c as u128 * minimum_bytes as u128 / inp.layer_bytes as u128) as u64
-        }
-    });
+    let minimum_download_bytes = inp
+        .download_bytes
+        .saturating_sub(removable_download_bytes + hidden_download_bytes);
+    let minimum_compressed_bytes = inp.compressed_bytes.map(|_| minimum_download_bytes);
     Breakdown {
         categories,
         packages: pkgs,
@@ -645,6 +711,9 @@ fn finish(
             hidden_bytes,
             minimum_bytes,
             minimum_compressed_bytes,
+            removable_download_bytes,
+            hidden_download_bytes,
+            minimum_download_bytes,
             findings,
         },
     }

@@ -59,6 +59,12 @@ pub struct TotalsDiff {
     pub removable_bytes: Option<Change>,
     pub efficiency_before: f64,
     pub efficiency_after: f64,
+    /// Σ the layers' stored bytes: what a pull transfers (issue 17).
+    pub download_bytes: Change,
+    /// Stored bytes attributed to the final files.
+    pub final_download_bytes: Change,
+    /// Stored bytes attributed to files hidden by later layers.
+    pub wasted_download_bytes: Change,
 }
 
 /// A category's final bytes on both sides.
@@ -74,6 +80,7 @@ impl TotalsDiff {
         if let Some(c) = &self.removable_bytes {
             rows.push(("removable", c));
         }
+        rows.push(("download", &self.download_bytes));
         rows
     }
 }
@@ -86,6 +93,8 @@ pub struct CategoryDiff {
     pub removable: bool,
     pub final_bytes: Change,
     pub wasted_bytes: Change,
+    /// Stored bytes of the category's final files.
+    pub final_download_bytes: Change,
 }
 
 /// A group (build tools, caches, …): the sum of its categories.
@@ -94,6 +103,8 @@ pub struct GroupDiff {
     pub group: String,
     pub removable: bool,
     pub final_bytes: Change,
+    /// Stored bytes of the group's final files.
+    pub final_download_bytes: Change,
 }
 
 /// A package present on one side or both.
@@ -104,6 +115,8 @@ pub struct PackageDiff {
     pub version_before: Option<String>,
     pub version_after: Option<String>,
     pub bytes: Change,
+    /// Stored bytes of the package's files.
+    pub download_bytes: Change,
 }
 
 #[derive(Debug, Clone, Serialize, Default)]
@@ -128,6 +141,9 @@ pub struct LayerRef {
     pub after_index: Option<usize>,
     pub file_bytes: u64,
     pub compressed_bytes: Option<u64>,
+    /// The layer's stored bytes (what a pull transfers), on the side it is
+    /// listed from (the before side for a shared layer).
+    pub download_bytes: u64,
     pub created_by: Option<String>,
 }
 
@@ -137,6 +153,8 @@ pub struct LayersDiff {
     pub only_before: Vec<LayerRef>,
     pub only_after: Vec<LayerRef>,
     pub shared_file_bytes: u64,
+    /// Σ stored bytes of the shared layers, as the before image stores them.
+    pub shared_download_bytes: u64,
 }
 
 impl LayersDiff {
@@ -177,6 +195,8 @@ pub struct SavingsRow {
     pub group: String,
     pub in_final: bool,
     pub subtotal: Change,
+    /// The group's stored (download) bytes on both sides.
+    pub download_subtotal: Change,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -185,6 +205,10 @@ pub struct SavingsDiff {
     pub removable_bytes: Change,
     pub minimum_bytes: Change,
     pub hidden_bytes: Change,
+    pub removable_download_bytes: Change,
+    /// The measured minimum download (`minimum_download_bytes`).
+    pub minimum_download_bytes: Change,
+    pub hidden_download_bytes: Change,
 }
 
 /// Everything `imgaudit diff` reports.
@@ -258,6 +282,9 @@ pub fn diff(before: &Analysis, after: &Analysis, top: usize) -> Diff {
             .map(|(x, y)| Change::new(x.removable_bytes, y.removable_bytes)),
         efficiency_before: b.efficiency,
         efficiency_after: a.efficiency,
+        download_bytes: Change::new(b.download_bytes, a.download_bytes),
+        final_download_bytes: Change::new(b.final_download_bytes, a.final_download_bytes),
+        wasted_download_bytes: Change::new(b.wasted_download_bytes, a.wasted_download_bytes),
     };
 
     // Categories, in the order of the after side's rules then the before's.
@@ -277,6 +304,9 @@ pub fn diff(before: &Analysis, after: &Analysis, top: usize) -> Diff {
         if fb == (0, 0) && fa == (0, 0) {
             continue;
         }
+        let download = |k: &Option<crate::breakdown::CategoryInfo>| {
+            k.as_ref().map_or(0, |k| k.final_download_bytes)
+        };
         categories.push(CategoryDiff {
             id: c.id.clone(),
             name: c.name.clone(),
@@ -284,6 +314,7 @@ pub fn diff(before: &Analysis, after: &Analysis, top: usize) -> Diff {
             removable: c.removable,
             final_bytes: Change::new(fb.0, fa.0),
             wasted_bytes: Change::new(fb.1, fa.1),
+            final_download_bytes: Change::new(download(&cb), download(&ca)),
         });
     }
     let mut groups: Vec<GroupDiff> = Vec::new();
@@ -294,12 +325,17 @@ pub fn diff(before: &Analysis, after: &Analysis, top: usize) -> Diff {
                     g.final_bytes.before + c.final_bytes.before,
                     g.final_bytes.after + c.final_bytes.after,
                 );
+                g.final_download_bytes = Change::new(
+                    g.final_download_bytes.before + c.final_download_bytes.before,
+                    g.final_download_bytes.after + c.final_download_bytes.after,
+                );
                 g.removable &= c.removable;
             }
             None => groups.push(GroupDiff {
                 group: c.group.clone(),
                 removable: c.removable,
                 final_bytes: c.final_bytes,
+                final_download_bytes: c.final_download_bytes,
             }),
         }
     }
@@ -341,6 +377,7 @@ fn packages(before: &Analysis, after: &Analysis, top: usize) -> PackagesDiff {
             version_before: b.map(|b| b.version.clone()),
             version_after: Some(p.version.clone()),
             bytes: Change::new(b.map_or(0, |b| b.bytes), p.bytes),
+            download_bytes: Change::new(b.map_or(0, |b| b.download_bytes), p.download_bytes),
         };
         match bmap.get(k) {
             None => out.added.push(d(None)),
@@ -357,6 +394,7 @@ fn packages(before: &Analysis, after: &Analysis, top: usize) -> PackagesDiff {
                 version_before: Some(p.version.clone()),
                 version_after: None,
                 bytes: Change::new(p.bytes, 0),
+                download_bytes: Change::new(p.download_bytes, 0),
             });
         }
     }
@@ -392,10 +430,12 @@ fn layers(before: &Analysis, after: &Analysis) -> LayersDiff {
             before_index: Some(l.index),
             file_bytes: l.file_bytes,
             compressed_bytes: l.compressed_bytes,
+            download_bytes: l.download_bytes,
             created_by: l.created_by.clone(),
         };
         if r.after_index.is_some() {
             out.shared_file_bytes += l.file_bytes;
+            out.shared_download_bytes += l.download_bytes;
             out.shared.push(r);
         } else {
             out.only_before.push(r);
@@ -410,6 +450,7 @@ fn layers(before: &Analysis, after: &Analysis) -> LayersDiff {
                 after_index: Some(l.index),
                 file_bytes: l.file_bytes,
                 compressed_bytes: l.compressed_bytes,
+                download_bytes: l.download_bytes,
                 created_by: l.created_by.clone(),
             });
         }
@@ -491,12 +532,14 @@ fn savings(before: &Analysis, after: &Analysis) -> Option<SavingsDiff> {
             s.removable
                 .iter()
                 .find(|x| x.group == g.group && x.in_final == g.in_final)
-                .map_or(0, |x| x.subtotal)
+                .map_or((0, 0), |x| (x.subtotal, x.download_subtotal))
         };
+        let (b, a) = (sub(sb), sub(sa));
         rows.push(SavingsRow {
             group: g.group.clone(),
             in_final: g.in_final,
-            subtotal: Change::new(sub(sb), sub(sa)),
+            subtotal: Change::new(b.0, a.0),
+            download_subtotal: Change::new(b.1, a.1),
         });
     }
     Some(SavingsDiff {
@@ -504,6 +547,12 @@ fn savings(before: &Analysis, after: &Analysis) -> Option<SavingsDiff> {
         removable_bytes: Change::new(sb.removable_bytes, sa.removable_bytes),
         minimum_bytes: Change::new(sb.minimum_bytes, sa.minimum_bytes),
         hidden_bytes: Change::new(sb.hidden_bytes, sa.hidden_bytes),
+        removable_download_bytes: Change::new(
+            sb.removable_download_bytes,
+            sa.removable_download_bytes,
+        ),
+        minimum_download_bytes: Change::new(sb.minimum_download_bytes, sa.minimum_download_bytes),
+        hidden_download_bytes: Change::new(sb.hidden_download_bytes, sa.hidden_download_bytes),
     })
 }
 

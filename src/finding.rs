@@ -29,6 +29,9 @@ pub enum Code {
     B011,
     B012,
     B013,
+    B014,
+    B015,
+    B016,
     D001,
     D002,
     D003,
@@ -39,7 +42,7 @@ pub enum Code {
 
 impl Code {
     /// Every code, in order.
-    pub const ALL: [Code; 19] = [
+    pub const ALL: [Code; 22] = [
         Code::B001,
         Code::B002,
         Code::B003,
@@ -53,6 +56,9 @@ impl Code {
         Code::B011,
         Code::B012,
         Code::B013,
+        Code::B014,
+        Code::B015,
+        Code::B016,
         Code::D001,
         Code::D002,
         Code::D003,
@@ -77,6 +83,9 @@ impl Code {
             Code::B011 => "B011",
             Code::B012 => "B012",
             Code::B013 => "B013",
+            Code::B014 => "B014",
+            Code::B015 => "B015",
+            Code::B016 => "B016",
             Code::D001 => "D001",
             Code::D002 => "D002",
             Code::D003 => "D003",

@@ -79,6 +79,11 @@ struct Ctx<'a> {
     excluded_paths: u64,
     excluded_bytes: u64,
     excluded_by_cat: BTreeMap<&'a str, u64>,
+    /// Download bytes of the excluded paths, per category.
+    excluded_download_by_cat: BTreeMap<&'a str, u64>,
+    /// Download bytes of each kept path (parallel to `kept`; 0 when the
+    /// analysis kept no per-path changes).
+    kept_download: Vec<u64>,
     forbid: GlobSet,
     diff: Option<Diff>,
     window: Option<&'a Window>,
@@ -100,19 +105,25 @@ impl<'a> Ctx<'a> {
             excluded_paths: 0,
             excluded_bytes: 0,
             excluded_by_cat: BTreeMap::new(),
+            excluded_download_by_cat: BTreeMap::new(),
+            kept_download: Vec::new(),
             forbid: globs(origin, &budget.forbidden_paths)?,
             diff: None,
             window: None,
         };
-        for e in a.paths.iter().flat_map(|p| &p.entries) {
+        let downloads: &[u64] = a.changes.as_ref().map_or(&[], |c| &c.file_downloads[..]);
+        for (i, e) in a.paths.iter().flat_map(|p| &p.entries).enumerate() {
+            let download = downloads.get(i).copied().unwrap_or(0);
             if budget.exclude_paths.is_empty() || !exclude.is_match(rel(&e.path)) {
                 ctx.kept.push(e);
+                ctx.kept_download.push(download);
                 continue;
             }
             ctx.excluded_paths += 1;
             ctx.excluded_bytes += e.bytes;
             if let Some(c) = e.category.and_then(|c| cat_ids.get(c as usize)) {
                 *ctx.excluded_by_cat.entry(c.as_str()).or_default() += e.bytes;
+                *ctx.excluded_download_by_cat.entry(c.as_str()).or_default() += download;
             }
         }
         if let (true, Some(base)) = (budget.needs_baseline(), baseline) {
@@ -213,6 +224,11 @@ impl<'a> Ctx<'a> {
                     (g, b) => g as f64 * 100.0 / b as f64,
                 })
             }
+            Measure::DownloadBytes => Amount::Int(t.download_bytes),
+            Measure::CategoryDownloadBytes => Amount::Int(self.category_download_bytes(rl)?),
+            Measure::DownloadGrowthBytes => {
+                Amount::Int(self.diff()?.totals.download_bytes.delta.max(0) as u64)
+            }
             Measure::DiveWastedBytes => Amount::Int(t.dive_wasted_bytes),
             Measure::DiveUserWastedRatio => Amount::Real(dive_user_wasted_ratio(a)),
         })
@@ -221,7 +237,7 @@ impl<'a> Ctx<'a> {
     fn diff(&self) -> Result<&Diff> {
         self.diff.as_ref().ok_or_else(|| {
             Error::Unsupported(format!(
-                "{}: max_growth_bytes / max_growth_percent need --baseline IMAGE",
+                "{}: max_growth_bytes / max_growth_percent / max_download_growth_bytes need --baseline IMAGE",
                 self.budget.origin
             ))
         })
@@ -230,6 +246,29 @@ impl<'a> Ctx<'a> {
     /// A category's final bytes less its excluded bytes; errors for an
     /// unknown category or an analysis without categories.
     fn category_bytes(&self, rl: &RuleLimit) -> Result<u64> {
+        let c = self.category(rl)?;
+        let excluded = self
+            .excluded_by_cat
+            .get(c.id.as_str())
+            .copied()
+            .unwrap_or(0);
+        Ok(c.final_bytes.saturating_sub(excluded))
+    }
+
+    /// A category's final download bytes less those of its excluded paths.
+    fn category_download_bytes(&self, rl: &RuleLimit) -> Result<u64> {
+        let c = self.category(rl)?;
+        let excluded = self
+            .excluded_download_by_cat
+            .get(c.id.as_str())
+            .copied()
+            .unwrap_or(0);
+        Ok(c.final_download_bytes.saturating_sub(excluded))
+    }
+
+    /// The category a per-category rule names; errors for an unknown
+    /// category or an analysis without categories.
+    fn category(&self, rl: &RuleLimit) -> Result<&'a crate::breakdown::CategoryInfo> {
         let id = rl.category.as_deref().unwrap_or_default();
         let origin = &self.budget.origin;
         if self.a.savings.is_none() {
@@ -247,8 +286,7 @@ impl<'a> Ctx<'a> {
                 ),
             ));
         };
-        let excluded = self.excluded_by_cat.get(id).copied().unwrap_or(0);
-        Ok(c.final_bytes.saturating_sub(excluded))
+        Ok(c)
     }
 
     fn forbidden(&self) -> impl Iterator<Item = &&'a PathEntry> + '_ {
@@ -280,7 +318,74 @@ impl<'a> Ctx<'a> {
                 .window
                 .map(|w| w.contributors.clone())
                 .unwrap_or_default(),
+            Contributors::CategoryDownloadPaths => self.category_download_paths(rl),
+            Contributors::NewLayers => self.new_layers(),
         }
+    }
+
+    /// The category's paths with the most download bytes; without per-path
+    /// figures, or for package-rule categories, its savings items.
+    fn category_download_paths(&self, rl: &RuleLimit) -> Vec<Contributor> {
+        let id = rl.category.as_deref().unwrap_or_default();
+        let cat_ids: &[String] = self.a.paths.as_ref().map_or(&[], |p| &p.categories[..]);
+        let idx = cat_ids.iter().position(|x| x == id).map(|i| i as u16);
+        let mut v: Vec<(&PathEntry, u64)> = self
+            .kept
+            .iter()
+            .zip(&self.kept_download)
+            .filter(|(e, &d)| d > 0 && idx.is_some() && e.category == idx)
+            .map(|(e, &d)| (*e, d))
+            .collect();
+        if v.is_empty() {
+            let Some(s) = &self.a.savings else {
+                return Vec::new();
+            };
+            return s
+                .removable
+                .iter()
+                .filter(|g| g.categories.iter().any(|x| x == id))
+                .flat_map(|g| g.items.iter())
+                .take(CONTRIBUTORS)
+                .map(|it| Contributor {
+                    name: it.label.clone(),
+                    bytes: Some(it.download_bytes),
+                    layer: it.layers.first().copied(),
+                    kind: ContributorKind::Item,
+                })
+                .collect();
+        }
+        v.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.path.cmp(&y.0.path)));
+        v.into_iter()
+            .take(CONTRIBUTORS)
+            .map(|(e, d)| path_contributor(&e.path, d, e.layer))
+            .collect()
+    }
+
+    /// The layers of the image the baseline does not have, by download bytes.
+    fn new_layers(&self) -> Vec<Contributor> {
+        let Some(d) = &self.diff else {
+            return Vec::new();
+        };
+        let mut v: Vec<&LayerInfo> = self
+            .a
+            .layers
+            .iter()
+            .filter(|l| {
+                d.layers
+                    .only_after
+                    .iter()
+                    .any(|r| r.after_index == Some(l.index))
+            })
+            .collect();
+        v.sort_by(|x, y| {
+            y.download_bytes
+                .cmp(&x.download_bytes)
+                .then(x.index.cmp(&y.index))
+        });
+        v.into_iter()
+            .take(CONTRIBUTORS)
+            .map(|l| layer_contributor(l, l.download_bytes))
+            .collect()
     }
 
     fn largest_paths(&self, filter: impl Fn(&PathEntry) -> bool) -> Vec<Contributor> {
@@ -300,6 +405,7 @@ impl<'a> Ctx<'a> {
         let lim = limit.value.as_f64() as u64;
         let figure = |l: &LayerInfo| match key {
             LayerKey::Compressed => l.compressed_bytes.unwrap_or(0),
+            LayerKey::Download => l.download_bytes,
             LayerKey::Wasted => l.wasted_bytes,
             LayerKey::FileBytes => l.file_bytes,
             LayerKey::FileBytesOverLimit if l.file_bytes > lim => l.file_bytes,
@@ -309,18 +415,7 @@ impl<'a> Ctx<'a> {
         v.sort_by(|x, y| figure(y).cmp(&figure(x)).then(x.index.cmp(&y.index)));
         v.into_iter()
             .take(CONTRIBUTORS)
-            .map(|l| Contributor {
-                // The same short ID as analyze and diff show (`Diff ID`).
-                name: format!(
-                    "layer {}, diff ID {}: {}",
-                    l.index,
-                    l.diff_id.short(),
-                    crate::units::shorten(l.created_by.as_deref().unwrap_or(""), 70)
-                ),
-                bytes: Some(figure(l)),
-                layer: Some(l.index as u32),
-                kind: ContributorKind::Layer,
-            })
+            .map(|l| layer_contributor(l, figure(l)))
             .collect()
     }
 
@@ -384,6 +479,21 @@ impl<'a> Ctx<'a> {
                 kind: ContributorKind::Path,
             })
             .collect()
+    }
+}
+
+fn layer_contributor(l: &LayerInfo, bytes: u64) -> Contributor {
+    Contributor {
+        // The same short ID as analyze and diff show (`Diff ID`).
+        name: format!(
+            "layer {}, diff ID {}: {}",
+            l.index,
+            l.diff_id.short(),
+            crate::units::shorten(l.created_by.as_deref().unwrap_or(""), 70)
+        ),
+        bytes: Some(bytes),
+        layer: Some(l.index as u32),
+        kind: ContributorKind::Layer,
     }
 }
 

@@ -20,7 +20,8 @@ pub struct Limit {
 pub struct RuleLimit {
     pub rule: &'static Rule,
     pub limit: Limit,
-    /// The category id of a `category.<id>.max_bytes` rule.
+    /// The category id of a `category.<id>.max_bytes` (or
+    /// `.max_download_bytes`) rule.
     pub category: Option<String>,
 }
 
@@ -28,7 +29,7 @@ impl RuleLimit {
     /// The rule as spelt in the budget file.
     pub fn key(&self) -> String {
         match &self.category {
-            Some(id) => format!("category.{id}.max_bytes"),
+            Some(id) => self.rule.key.replacen('*', id, 1),
             None => self.rule.key.to_string(),
         }
     }

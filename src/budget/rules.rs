@@ -54,6 +54,13 @@ pub enum Measure {
     /// Growth over the oldest of the series' last N records in the size
     /// history ÷ its final bytes × 100 (`[growth_window]`).
     WindowGrowthPercent,
+    /// Σ the layers' stored bytes: what a pull transfers (issue 17).
+    DownloadBytes,
+    /// A category's final download bytes − the download bytes of excluded
+    /// paths in it (`category.<id>.max_download_bytes`).
+    CategoryDownloadBytes,
+    /// Download bytes − the baseline's (0 when smaller).
+    DownloadGrowthBytes,
     /// dive's wasted bytes.
     DiveWastedBytes,
     /// dive's wasted bytes ÷ file bytes of every layer above the first.
@@ -64,6 +71,8 @@ pub enum Measure {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LayerKey {
     Compressed,
+    /// Stored bytes (known for every layer).
+    Download,
     Wasted,
     FileBytes,
     /// File bytes, only of the layers over the limit.
@@ -87,14 +96,20 @@ pub enum Contributors {
     GrownPaths,
     /// The builds of the growth window that grew the most.
     WindowBuilds,
+    /// The category's paths with the most download bytes, else its
+    /// savings items.
+    CategoryDownloadPaths,
+    /// The after image's layers the baseline does not have, by download bytes.
+    NewLayers,
 }
 
 /// One rule.
 #[derive(Debug, Clone, Copy)]
 pub struct Rule {
     pub code: Code,
-    /// The key in the budget file; `category.*.max_bytes` for the
-    /// per-category rule, whose key names the category.
+    /// The key in the budget file; `category.*.max_bytes` (and
+    /// `category.*.max_download_bytes`) for the per-category rules, whose
+    /// key names the category in place of `*`.
     pub key: &'static str,
     pub syntax: Syntax,
     pub unit: Unit,
@@ -171,6 +186,9 @@ pub const RULES: &[Rule] = &[
     baseline(row(Code::B011, "max_growth_bytes", Unit::Bytes, Max, M::GrowthBytes, "growth over the baseline", C::GrownPaths)),
     baseline(row(Code::B012, "max_growth_percent", Unit::Percent, Max, M::GrowthPercent, "growth over the baseline", C::GrownPaths)),
     row(Code::B013, "growth_window.max_percent", Unit::Percent, Max, M::WindowGrowthPercent, "growth over the growth window", C::WindowBuilds),
+    row(Code::B014, "max_download_bytes", Unit::Bytes, Max, M::DownloadBytes, "download size", C::Layers(L::Download)),
+    paths(row(Code::B015, "category.*.max_download_bytes", Unit::Bytes, Max, M::CategoryDownloadBytes, "download of category", C::CategoryDownloadPaths)),
+    baseline(row(Code::B016, "max_download_growth_bytes", Unit::Bytes, Max, M::DownloadGrowthBytes, "download growth over the baseline", C::NewLayers)),
     dive(row(Code::D001, "lowestEfficiency", Unit::Ratio, Min, M::Efficiency, "efficiency", C::Layers(L::Wasted))),
     dive(row(Code::D002, "highestWastedBytes", Unit::Bytes, Max, M::DiveWastedBytes, "wasted bytes (dive)", C::Layers(L::Wasted))),
     dive(row(Code::D003, "highestUserWastedPercent", Unit::Ratio, Max, M::DiveUserWastedRatio, "wasted bytes per byte added above the base layer (dive)", C::Layers(L::Wasted))),

@@ -198,32 +198,51 @@ fn strings(origin: &str, key: &str, v: &Value) -> Result<Vec<String>> {
         .collect()
 }
 
-/// `[category.ID]` tables: `max_bytes` and an optional `level`.
+/// `[category.ID]` tables: `max_bytes` and/or `max_download_bytes`, and
+/// an optional `level` for both.
 fn categories(b: &mut Budget, origin: &str, v: &Value) -> Result<()> {
     let Value::Table(t) = v else {
         return Err(bad(origin, "category: expected [category.ID] tables"));
     };
-    let rule = rules::by_code(Code::B009);
+    // The keys a category table may set, each a row of the rule table.
+    let limits = [
+        ("max_bytes", rules::by_code(Code::B009)),
+        ("max_download_bytes", rules::by_code(Code::B015)),
+    ];
     for (id, c) in t {
         let key = format!("category.{id}");
         let Value::Table(c) = c else {
             return Err(bad(
                 origin,
-                format!("{key}: expected a table with max_bytes"),
+                format!("{key}: expected a table with max_bytes or max_download_bytes"),
             ));
         };
-        if let Some(other) = c.keys().find(|k| *k != "max_bytes" && *k != "level") {
+        if let Some(other) = c
+            .keys()
+            .find(|k| *k != "level" && !limits.iter().any(|(l, _)| k == l))
+        {
             return Err(bad(
                 origin,
-                format!("{key}: unknown key {other:?} (expected max_bytes, level)"),
+                format!(
+                    "{key}: unknown key {other:?} (expected max_bytes, max_download_bytes, level)"
+                ),
             ));
         }
-        let max = c
-            .get("max_bytes")
-            .ok_or_else(|| bad(origin, format!("{key}: missing max_bytes")))?;
-        let value = Amount::Int(size(origin, &format!("{key}.max_bytes"), max)?);
         let level = level(origin, &key, c.get("level"))?;
-        b.set(rule, Limit { value, level }, Some(id.clone()));
+        let mut any = false;
+        for (name, rule) in limits {
+            if let Some(max) = c.get(name) {
+                let value = Amount::Int(size(origin, &format!("{key}.{name}"), max)?);
+                b.set(rule, Limit { value, level }, Some(id.clone()));
+                any = true;
+            }
+        }
+        if !any {
+            return Err(bad(
+                origin,
+                format!("{key}: missing max_bytes (or max_download_bytes)"),
+            ));
+        }
     }
     Ok(())
 }
@@ -279,6 +298,38 @@ level = "warn"
     }
 
     #[test]
+    fn download_rules_are_spelt_like_their_byte_twins() {
+        let b = Budget::from_toml(
+            r#"
+max_download_bytes = "300 MB"
+max_download_growth_bytes = { value = "10 MB", level = "warn" }
+[category.package-caches]
+max_bytes = "1 MB"
+max_download_bytes = "500 kB"
+level = "warn"
+"#,
+            "b.toml",
+        )
+        .unwrap();
+        let l = |k| b.limit(k).unwrap();
+        assert_eq!(l("max_download_bytes").value, Amount::Int(300_000_000));
+        assert_eq!(l("max_download_growth_bytes").level, Level::Warn);
+        assert_eq!(
+            l("category.package-caches.max_download_bytes").value,
+            Amount::Int(500_000)
+        );
+        // The table's level applies to both of its rules.
+        assert_eq!(l("category.package-caches.max_bytes").level, Level::Warn);
+        assert_eq!(
+            l("category.package-caches.max_download_bytes").level,
+            Level::Warn
+        );
+        let codes: Vec<Code> = b.limits.iter().map(|l| l.rule.code).collect();
+        assert_eq!(codes, [Code::B009, Code::B014, Code::B015, Code::B016]);
+        assert!(b.needs_paths() && b.needs_baseline());
+    }
+
+    #[test]
     fn toml_errors_name_the_rule() {
         for (text, needle) in [
             ("max_final_bites = 1", "max_final_bites"),
@@ -289,6 +340,11 @@ level = "warn"
             ("max_final_bytes = { value = 1, level = \"loud\" }", "loud"),
             ("max_final_bytes = { value = 1, lvl = \"warn\" }", "lvl"),
             ("[category.x]\nmax_byte = 1", "max_byte"),
+            ("[category.x]\nlevel = \"warn\"", "missing max_bytes"),
+            (
+                "[category.x]\nmax_download_bytes = \"lots\"",
+                "max_download_bytes",
+            ),
             ("lowestEfficiency = 0.9", "lowestEfficiency"),
             ("forbidden_paths = [\"[\"]", "pattern"),
             ("exclude_paths = \"/x\"", "exclude_paths"),

@@ -73,6 +73,9 @@ pub struct Changes {
     pub packages: Vec<String>,
     /// Owner package of each entry of [`crate::analysis::PathList`], in order.
     pub file_packages: Vec<Option<u32>>,
+    /// Stored (download) bytes of each entry of
+    /// [`crate::analysis::PathList`], in order (issue 17).
+    pub file_downloads: Vec<u64>,
 }
 
 /// Collects per-file packages during the analysis' walk of the final tree,
@@ -82,9 +85,16 @@ pub struct Collector {
     packages: Vec<String>,
     index: FxHashMap<String, u32>,
     file_packages: Vec<Option<u32>>,
+    file_downloads: Vec<u64>,
 }
 
 impl Collector {
+    /// The stored (download) bytes charged to the next final path (walk
+    /// order; 0 for a directory, a symlink and a second link to an inode).
+    pub fn download(&mut self, bytes: u64) {
+        self.file_downloads.push(bytes);
+    }
+
     /// The owner package of the next final path (walk order).
     pub fn package(&mut self, name: Option<&str>) {
         let id = name.map(|n| match self.index.get(n) {
@@ -104,6 +114,7 @@ impl Collector {
         let mut c = collect(tree, reached);
         c.packages = self.packages;
         c.file_packages = self.file_packages;
+        c.file_downloads = self.file_downloads;
         c
     }
 }

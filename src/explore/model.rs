@@ -60,6 +60,9 @@ pub enum Kind {
 pub struct Node {
     pub name: String,
     pub bytes: u64,
+    /// Stored (download) bytes attributed to the files under the node
+    /// (docs/ACCOUNTING.md); 0 without the analysis' per-path changes.
+    pub download: u64,
     #[serde(flatten)]
     pub kind: Kind,
     /// Largest first; a `Small` node, if any, last.
@@ -97,6 +100,10 @@ pub struct Layer {
     /// Regular-file bytes the layer wrote.
     pub file_bytes: u64,
     pub wasted_bytes: u64,
+    /// The layer's stored bytes (what a pull transfers).
+    pub download_bytes: u64,
+    /// Stored bytes of its files hidden by later layers.
+    pub wasted_download_bytes: u64,
     /// `None` when the analysis kept no per-layer paths.
     pub paths: Option<LayerPaths>,
 }
@@ -107,6 +114,8 @@ pub struct Explorer {
     pub image: String,
     pub final_bytes: u64,
     pub wasted_bytes: u64,
+    /// Stored bytes of the final files (`totals.final_download_bytes`).
+    pub final_download_bytes: u64,
     pub categories: Vec<String>,
     pub packages: Vec<String>,
     pub root: Node,
@@ -126,6 +135,8 @@ pub fn build(a: &Analysis, limits: Limits) -> Option<Explorer> {
             created_by: l.created_by.clone(),
             file_bytes: l.file_bytes,
             wasted_bytes: l.wasted_bytes,
+            download_bytes: l.download_bytes,
+            wasted_download_bytes: l.wasted_download_bytes,
             paths: changes.and_then(|c| c.layers.get(l.index).cloned()),
         })
         .collect();
@@ -133,6 +144,7 @@ pub fn build(a: &Analysis, limits: Limits) -> Option<Explorer> {
         image: a.image.reference.clone(),
         final_bytes: a.totals.final_bytes,
         wasted_bytes: a.totals.wasted_bytes,
+        final_download_bytes: a.totals.final_download_bytes,
         categories: paths.categories.clone(),
         packages: changes.map(|c| c.packages.clone()).unwrap_or_default(),
         root: tree(paths, changes, limits),
@@ -143,6 +155,7 @@ pub fn build(a: &Analysis, limits: Limits) -> Option<Explorer> {
 #[derive(Default)]
 struct Build {
     bytes: u64,
+    download: u64,
     files: u64,
     file: Option<Kind>,
     children: BTreeMap<String, Build>,
@@ -152,13 +165,18 @@ struct Build {
 pub fn tree(paths: &PathList, changes: Option<&Changes>, limits: Limits) -> Node {
     let mut root = Build::default();
     for (i, e) in paths.entries.iter().enumerate() {
+        let download = changes
+            .and_then(|c| c.file_downloads.get(i).copied())
+            .unwrap_or(0);
         let mut node = &mut root;
         node.bytes += e.bytes;
+        node.download += download;
         node.files += 1;
         let parts: Vec<&str> = e.path.split('/').filter(|p| !p.is_empty()).collect();
         for part in &parts {
             node = node.children.entry(part.to_string()).or_default();
             node.bytes += e.bytes;
+            node.download += download;
             node.files += 1;
         }
         node.file = Some(Kind::File {
@@ -177,19 +195,21 @@ fn finish(name: String, b: Build, min: u64, max_children: usize) -> Node {
         return Node {
             name,
             bytes: b.bytes,
+            download: b.download,
             kind: kind.clone(),
             children: Vec::new(),
         };
     }
     let mut kids: Vec<(String, Build)> = b.children.into_iter().collect();
     kids.sort_by(|x, y| y.1.bytes.cmp(&x.1.bytes).then(x.0.cmp(&y.0)));
-    let (mut small_bytes, mut small_files) = (0u64, 0u64);
+    let (mut small_bytes, mut small_download, mut small_files) = (0u64, 0u64, 0u64);
     let mut children = Vec::new();
     for (n, c) in kids {
         if c.bytes >= min && children.len() < max_children {
             children.push(finish(n, c, min, max_children));
         } else {
             small_bytes += c.bytes;
+            small_download += c.download;
             small_files += c.files;
         }
     }
@@ -200,6 +220,7 @@ fn finish(name: String, b: Build, min: u64, max_children: usize) -> Node {
                 if small_files == 1 { "" } else { "s" }
             ),
             bytes: small_bytes,
+            download: small_download,
             kind: Kind::Small { files: small_files },
             children: Vec::new(),
         });
@@ -207,6 +228,7 @@ fn finish(name: String, b: Build, min: u64, max_children: usize) -> Node {
     Node {
         name,
         bytes: b.bytes,
+        download: b.download,
         kind: Kind::Dir { files: b.files },
         children,
     }
@@ -225,6 +247,7 @@ mod tests {
                 .map(|&(p, b, l, c)| PathEntry {
                     path: p.into(),
                     bytes: b,
+                    download_bytes: b / 2,
                     layer: l,
                     category: Some(c),
                 })
@@ -269,6 +292,36 @@ mod tests {
         let last = root.children.last().unwrap();
         assert_eq!((last.bytes, &last.kind), (7, &Kind::Small { files: 1 }));
         assert!(root.find("/z").is_none());
+    }
+
+    #[test]
+    fn download_bytes_add_up_through_folded_and_listed_nodes() {
+        let l = list(&[
+            ("/a/big", 900_000, 0, 0),
+            ("/a/tiny", 5, 0, 0),
+            ("/b/c", 95_000, 1, 1),
+        ]);
+        let changes = Changes {
+            file_downloads: vec![400_000, 512, 30_000],
+            ..Changes::default()
+        };
+        let limits = Limits {
+            min_share: 1e-4,
+            max_children: 10,
+        };
+        let root = tree(&l, Some(&changes), limits);
+        assert_eq!(root.download, 430_512);
+        assert_eq!(root.find("/a/big").unwrap().download, 400_000);
+        assert_eq!(root.find("/b").unwrap().download, 30_000);
+        let a = root.find("/a").unwrap();
+        assert_eq!(a.download, 400_512);
+        let folded = a.children.last().unwrap();
+        assert_eq!(
+            (&folded.kind, folded.download),
+            (&Kind::Small { files: 1 }, 512)
+        );
+        // Without the per-path changes, no download figure.
+        assert_eq!(tree(&l, None, limits).download, 0);
     }
 
     #[test]

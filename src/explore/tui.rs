@@ -308,9 +308,10 @@ impl<'a> App<'a> {
             ])
             .split(area);
         let head = format!(
-            " {} · final {} · wasted {}",
+            " {} · final {} (download {}) · wasted {}",
             crate::report::escape::terminal(&self.x.image),
             human(self.x.final_bytes),
+            human(self.x.final_download_bytes),
             human(self.x.wasted_bytes)
         );
         f.render_widget(

@@ -37,14 +37,18 @@ impl Record {
                 modified: 0,
                 removed: 0,
                 wasted_bytes: l.wasted_bytes,
+                // Records keep no download figures beyond the stored size.
+                download_bytes: l.compressed_bytes.unwrap_or(0),
+                wasted_download_bytes: 0,
                 created_by: l.created_by.clone(),
             });
         }
         let packages = self
             .packages
-            .iter()
-            .filter_map(|p| {
-                let (m, name) = p.name.split_once(':')?;
+            .largest_first()
+            .into_iter()
+            .filter_map(|(full, bytes)| {
+                let (m, name) = full.split_once(':')?;
                 let manager = match m {
                     "dpkg" => Manager::Dpkg,
                     "pip" => Manager::Pip,
@@ -55,7 +59,8 @@ impl Record {
                     manager,
                     name: name.to_string(),
                     version: String::new(),
-                    bytes: p.bytes,
+                    bytes,
+                    download_bytes: 0,
                     files: 0,
                     layer: 0,
                     category: String::new(),
@@ -93,6 +98,9 @@ impl Record {
                 efficiency: t.efficiency,
                 dive_wasted_bytes: t.dive_wasted_bytes,
                 tar_bytes: t.tar_bytes,
+                download_bytes: t.compressed_bytes.unwrap_or(0),
+                final_download_bytes: 0,
+                wasted_download_bytes: 0,
             },
             layers,
             largest_files: Vec::new(),
@@ -111,6 +119,8 @@ impl Record {
                     fix: String::new(),
                     final_bytes: c.bytes,
                     wasted_bytes: 0,
+                    final_download_bytes: 0,
+                    wasted_download_bytes: 0,
                     files: 0,
                     layers: Vec::new(),
                 })
@@ -123,6 +133,9 @@ impl Record {
                 hidden_bytes: 0,
                 minimum_bytes: 0,
                 minimum_compressed_bytes: None,
+                removable_download_bytes: 0,
+                hidden_download_bytes: 0,
+                minimum_download_bytes: 0,
                 findings: Vec::new(),
             }),
             warnings: Vec::new(),

@@ -5,6 +5,8 @@
 //! - `model.rs`: a [`Record`] (series, image, labels, totals and the
 //!   per-layer, per-group, per-category and per-package figures), built from
 //!   an analysis or from saved `analyze --format json` output;
+//! - `packages.rs`: a record's bytes per package, compact ([`Packages`]),
+//!   and their stored form;
 //! - `labels.rs`: the labels a CI system's environment gives a run;
 //! - `store.rs`: the [`Store`] trait and [`open`], which picks SQLite for a
 //!   path and PostgreSQL for a `postgres://` URL;
@@ -16,6 +18,7 @@
 mod baseline;
 mod labels;
 mod model;
+mod packages;
 mod postgres;
 mod sqlite;
 mod steps;
@@ -24,6 +27,7 @@ mod time;
 
 pub use labels::{ci_labels, parse_label};
 pub use model::{series_of, Figure, LayerFigure, Record, RecordImage, RecordTotals};
+pub use packages::Packages;
 pub use steps::{analyse, Change, Creep, History, Step};
 pub use store::{open, Query, Store};
 pub use time::{now_rfc3339, rfc3339};

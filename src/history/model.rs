@@ -4,6 +4,7 @@
 //! (`history import`) or serialized from the run that just finished, so both
 //! paths read the same fields.
 
+pub(crate) use super::packages::{Decoder, Packages};
 use crate::analysis::Analysis;
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -27,8 +28,8 @@ pub struct Record {
     pub groups: Vec<Figure>,
     /// Final bytes per category, largest first.
     pub categories: Vec<Figure>,
-    /// Bytes per package (`manager:name`), largest first.
-    pub packages: Vec<Figure>,
+    /// Bytes per package (`manager:name`); JSON lists them largest first.
+    pub packages: Packages,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -71,12 +72,29 @@ pub struct Figure {
 }
 
 /// The per-record figures stored as one document (the `figures` column).
+/// Since schema version 2 the packages are in their own column
+/// ([`Packages::encode`]); a version 1 document also holds them here.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub(crate) struct Figures {
     pub layers: Vec<LayerFigure>,
     pub groups: Vec<Figure>,
     pub categories: Vec<Figure>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub packages: Vec<Figure>,
+}
+
+impl Figures {
+    /// A schema version 1 `figures` document as version 2 stores it: the
+    /// document without its packages, and the packages' stored form.
+    pub(crate) fn split_v1(text: &str) -> serde_json::Result<(String, Vec<u8>)> {
+        let mut f: Figures = serde_json::from_str(text)?;
+        let packages = Packages::new(
+            std::mem::take(&mut f.packages)
+                .into_iter()
+                .map(|p| (p.name, p.bytes)),
+        );
+        Ok((serde_json::to_string(&f)?, packages.encode()))
+    }
 }
 
 /// What a record needs from `analyze --format json` (unknown fields ignored).
@@ -205,12 +223,11 @@ impl Record {
             *groups.entry(c.group.clone()).or_insert(0) += c.final_bytes;
             *categories.entry(c.id.clone()).or_insert(0) += c.final_bytes;
         }
-        let mut packages = BTreeMap::new();
-        for p in &s.packages {
-            *packages
-                .entry(format!("{}:{}", p.manager, p.name))
-                .or_insert(0) += p.bytes;
-        }
+        let packages = Packages::new(
+            s.packages
+                .iter()
+                .map(|p| (format!("{}:{}", p.manager, p.name), p.bytes)),
+        );
         Ok(Record {
             id: 0,
             recorded_at: super::now_rfc3339(),
@@ -242,24 +259,44 @@ impl Record {
                 .collect(),
             groups: largest_first(groups),
             categories: largest_first(categories),
-            packages: largest_first(packages),
+            packages,
         })
     }
 
-    pub(crate) fn figures(&self) -> Figures {
-        Figures {
-            layers: self.layers.clone(),
-            groups: self.groups.clone(),
-            categories: self.categories.clone(),
-            packages: self.packages.clone(),
+    /// The `figures` document (without the packages, stored apart).
+    pub(crate) fn figures_json(&self) -> String {
+        #[derive(Serialize)]
+        struct Doc<'a> {
+            layers: &'a [LayerFigure],
+            groups: &'a [Figure],
+            categories: &'a [Figure],
         }
+        serde_json::to_string(&Doc {
+            layers: &self.layers,
+            groups: &self.groups,
+            categories: &self.categories,
+        })
+        .expect("figures serialize")
     }
 
-    pub(crate) fn set_figures(&mut self, f: Figures) {
+    /// Fill in the stored figures: the `figures` document and the
+    /// `packages` value (`None` in a record not yet migrated: the packages
+    /// are then in the document). An error names the part that is damaged.
+    pub(crate) fn set_stored_figures(
+        &mut self,
+        figures: &str,
+        packages: Option<&[u8]>,
+        decoder: &mut Decoder,
+    ) -> std::result::Result<(), String> {
+        let f: Figures = serde_json::from_str(figures).map_err(|e| format!("figures: {e}"))?;
         self.layers = f.layers;
         self.groups = f.groups;
         self.categories = f.categories;
-        self.packages = f.packages;
+        self.packages = match packages {
+            Some(p) => decoder.decode(p)?,
+            None => Packages::new(f.packages.into_iter().map(|p| (p.name, p.bytes))),
+        };
+        Ok(())
     }
 }
 

@@ -5,7 +5,7 @@
 //! as libpq does. Credentials never appear in a message: the store is named
 //! by `postgres://USER@HOST:PORT/DB` only.
 
-use super::model::{Figures, Record, RecordImage, RecordTotals};
+use super::model::{Decoder, Figures, Packages, Record, RecordImage, RecordTotals};
 use super::store::{sql, Query, Store};
 use crate::error::{Error, Result};
 use postgres::config::Host;
@@ -169,9 +169,15 @@ impl PgStore {
         if version == sql::SCHEMA_VERSION {
             return tx.commit().map_err(|e| db_err(&what, e));
         }
-        for m in &sql::MIGRATIONS[version as usize..] {
-            tx.batch_execute(&m.replace("{id}", "BIGSERIAL PRIMARY KEY"))
-                .map_err(|e| db_err(&what, e))?;
+        for (i, m) in sql::MIGRATIONS.iter().enumerate().skip(version as usize) {
+            tx.batch_execute(
+                &m.replace("{id}", "BIGSERIAL PRIMARY KEY")
+                    .replace("{blob}", "BYTEA"),
+            )
+            .map_err(|e| db_err(&what, e))?;
+            if i == sql::PACKAGES_MIGRATION {
+                split_packages(&mut tx, &what)?;
+            }
         }
         tx.execute(
             "UPDATE imgaudit_meta SET value = $1 WHERE key = 'schema_version'",
@@ -180,6 +186,25 @@ impl PgStore {
         .map_err(|e| db_err(&what, e))?;
         tx.commit().map_err(|e| db_err(&what, e))
     }
+}
+
+/// Schema version 2: move each version 1 record's packages out of its
+/// `figures` document into the `packages` column.
+fn split_packages(tx: &mut postgres::Transaction, what: &str) -> Result<()> {
+    let rows = tx.query(sql::UNSPLIT, &[]).map_err(|e| db_err(what, e))?;
+    let st = tx.prepare(sql::SPLIT).map_err(|e| db_err(what, e))?;
+    for row in rows {
+        let id: i64 = row.get(0);
+        let (figures, packages) = Figures::split_v1(row.get(1)).map_err(|e| {
+            err(
+                what,
+                format!("damaged imgaudit history: record {id}: figures: {e}"),
+            )
+        })?;
+        tx.execute(&st, &[&figures, &packages, &id])
+            .map_err(|e| db_err(what, e))?;
+    }
+    Ok(())
 }
 
 fn int(v: u64) -> i64 {
@@ -194,7 +219,8 @@ impl Store for PgStore {
     fn insert(&mut self, r: &Record) -> Result<i64> {
         let what = self.what.clone();
         let labels = serde_json::to_string(&r.labels).expect("labels serialize");
-        let figures = serde_json::to_string(&r.figures()).expect("figures serialize");
+        let figures = r.figures_json();
+        let packages = r.packages.encode();
         let t = &r.totals;
         let mut tx = self.client.transaction().map_err(|e| db_err(&what, e))?;
         let row = tx
@@ -218,6 +244,7 @@ impl Store for PgStore {
                     &int(t.tar_bytes),
                     &r.removable_bytes.map(int),
                     &figures,
+                    &packages,
                 ],
             )
             .map_err(|e| db_err(&what, e))?;
@@ -248,6 +275,7 @@ impl Store for PgStore {
             .query(&text, &params)
             .map_err(|e| db_err(&what, e))?;
         let mut out = Vec::with_capacity(rows.len());
+        let mut decoder = Decoder::default();
         for row in rows.iter().rev() {
             let id: i64 = row.get(0);
             let damaged = |field: &str, e: serde_json::Error| {
@@ -257,7 +285,8 @@ impl Store for PgStore {
                 )
             };
             let labels: String = row.get(7);
-            let figures: String = row.get(17);
+            let figures: &str = row.get(17);
+            let packages: Option<&[u8]> = row.get(18);
             let mut r = Record {
                 id,
                 series: row.get(1),
@@ -283,10 +312,10 @@ impl Store for PgStore {
                 layers: Vec::new(),
                 groups: Vec::new(),
                 categories: Vec::new(),
-                packages: Vec::new(),
+                packages: Packages::default(),
             };
-            let f: Figures = serde_json::from_str(&figures).map_err(|e| damaged("figures", e))?;
-            r.set_figures(f);
+            r.set_stored_figures(figures, packages, &mut decoder)
+                .map_err(|e| err(&what, format!("damaged imgaudit history: record {id}: {e}")))?;
             out.push(r);
         }
         Ok(out)

@@ -4,7 +4,7 @@
 //! known to be an imgaudit history (or is new or empty): anything else, or a
 //! damaged file, is an error naming the file, and the file is left as it was.
 
-use super::model::{Figures, Record, RecordImage, RecordTotals};
+use super::model::{Decoder, Figures, Packages, Record, RecordImage, RecordTotals};
 use super::store::{sql, Query, Store};
 use crate::error::{Error, Result};
 use rusqlite::{params, Connection, OpenFlags, TransactionBehavior};
@@ -152,9 +152,15 @@ impl SqliteStore {
         if version > sql::SCHEMA_VERSION {
             return Err(newer(&what, version));
         }
-        for m in &sql::MIGRATIONS[version as usize..] {
-            tx.execute_batch(&m.replace("{id}", "INTEGER PRIMARY KEY AUTOINCREMENT"))
-                .map_err(|e| db_err(&what, e))?;
+        for (i, m) in sql::MIGRATIONS.iter().enumerate().skip(version as usize) {
+            tx.execute_batch(
+                &m.replace("{id}", "INTEGER PRIMARY KEY AUTOINCREMENT")
+                    .replace("{blob}", "BLOB"),
+            )
+            .map_err(|e| db_err(&what, e))?;
+            if i == sql::PACKAGES_MIGRATION {
+                split_packages(&tx, &what)?;
+            }
         }
         tx.execute(
             "UPDATE imgaudit_meta SET value = $1 WHERE key = 'schema_version'",
@@ -246,6 +252,31 @@ fn newer(what: &str, v: i64) -> Error {
     )
 }
 
+/// Schema version 2: move each version 1 record's packages out of its
+/// `figures` document into the `packages` column.
+fn split_packages(tx: &rusqlite::Transaction, what: &str) -> Result<()> {
+    let unsplit: Vec<(i64, String)> = {
+        let mut st = tx.prepare(sql::UNSPLIT).map_err(|e| db_err(what, e))?;
+        let v = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+            .map_err(|e| db_err(what, e))?;
+        v
+    };
+    let mut st = tx.prepare(sql::SPLIT).map_err(|e| db_err(what, e))?;
+    for (id, figures) in unsplit {
+        let (figures, packages) = Figures::split_v1(&figures).map_err(|e| {
+            err(
+                what,
+                format!("damaged imgaudit history: record {id}: figures: {e}"),
+            )
+        })?;
+        st.execute(params![figures, packages, id])
+            .map_err(|e| db_err(what, e))?;
+    }
+    Ok(())
+}
+
 fn int(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
@@ -254,7 +285,8 @@ impl Store for SqliteStore {
     fn insert(&mut self, r: &Record) -> Result<i64> {
         let what = self.what.clone();
         let labels = serde_json::to_string(&r.labels).expect("labels serialize");
-        let figures = serde_json::to_string(&r.figures()).expect("figures serialize");
+        let figures = r.figures_json();
+        let packages = r.packages.encode();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -281,6 +313,7 @@ impl Store for SqliteStore {
                     int(t.tar_bytes),
                     r.removable_bytes.map(int),
                     figures,
+                    packages,
                 ],
                 |row| row.get(0),
             )
@@ -312,8 +345,9 @@ impl Store for SqliteStore {
             .query(rusqlite::params_from_iter(values))
             .map_err(|e| db_err(&what, e))?;
         let mut out = Vec::new();
+        let mut decoder = Decoder::default();
         while let Some(row) = rows.next().map_err(|e| db_err(&what, e))? {
-            out.push(row_record(row, &what).map_err(|e| match e {
+            out.push(row_record(row, &what, &mut decoder).map_err(|e| match e {
                 RowErr::Db(e) => db_err(&what, e),
                 RowErr::Other(e) => e,
             })?);
@@ -334,7 +368,11 @@ impl From<rusqlite::Error> for RowErr {
     }
 }
 
-fn row_record(row: &rusqlite::Row, what: &str) -> std::result::Result<Record, RowErr> {
+fn row_record(
+    row: &rusqlite::Row,
+    what: &str,
+    decoder: &mut Decoder,
+) -> std::result::Result<Record, RowErr> {
     let u = |i: usize| -> rusqlite::Result<u64> { Ok(row.get::<_, i64>(i)?.max(0) as u64) };
     let ou = |i: usize| -> rusqlite::Result<Option<u64>> {
         Ok(row.get::<_, Option<i64>>(i)?.map(|v| v.max(0) as u64))
@@ -347,7 +385,19 @@ fn row_record(row: &rusqlite::Row, what: &str) -> std::result::Result<Record, Ro
         ))
     };
     let labels: String = row.get(7)?;
-    let figures: String = row.get(17)?;
+    let conv = |i: usize, t: rusqlite::types::Type| {
+        move |e: rusqlite::types::FromSqlError| {
+            RowErr::Db(rusqlite::Error::FromSqlConversionFailure(i, t, Box::new(e)))
+        }
+    };
+    let figures = row
+        .get_ref(17)?
+        .as_str()
+        .map_err(conv(17, rusqlite::types::Type::Text))?;
+    let packages = row
+        .get_ref(18)?
+        .as_blob_or_null()
+        .map_err(conv(18, rusqlite::types::Type::Blob))?;
     let mut r = Record {
         id,
         series: row.get(1)?,
@@ -373,9 +423,14 @@ fn row_record(row: &rusqlite::Row, what: &str) -> std::result::Result<Record, Ro
         layers: Vec::new(),
         groups: Vec::new(),
         categories: Vec::new(),
-        packages: Vec::new(),
+        packages: Packages::default(),
     };
-    let f: Figures = serde_json::from_str(&figures).map_err(|e| damaged("figures", e))?;
-    r.set_figures(f);
+    r.set_stored_figures(figures, packages, decoder)
+        .map_err(|e| {
+            RowErr::Other(err(
+                what,
+                format!("damaged imgaudit history: record {id}: {e}"),
+            ))
+        })?;
     Ok(r)
 }

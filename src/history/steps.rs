@@ -83,60 +83,101 @@ fn signed(a: u64, b: u64) -> i64 {
     (b as i128 - a as i128).clamp(i64::MIN as i128, i64::MAX as i128) as i64
 }
 
-fn figure_changes(kind: &'static str, a: &[Figure], b: &[Figure], out: &mut Vec<Change>) {
-    let before: HashMap<&str, u64> = a.iter().map(|f| (f.name.as_str(), f.bytes)).collect();
-    let mut seen = 0;
-    for f in b {
-        let old = before.get(f.name.as_str()).copied();
-        seen += usize::from(old.is_some());
-        let d = signed(old.unwrap_or(0), f.bytes);
-        if d != 0 {
-            out.push(Change {
-                kind,
-                name: f.name.clone(),
-                delta_bytes: d,
-            });
+/// A change before it is kept: borrowed, so that only the ones listed
+/// allocate.
+struct Candidate<'a> {
+    kind: &'static str,
+    name: std::borrow::Cow<'a, str>,
+    delta: i64,
+}
+
+/// The order changes are listed in: largest first, then by kind and name.
+fn listed_first(x: &Candidate, y: &Candidate) -> std::cmp::Ordering {
+    y.delta
+        .unsigned_abs()
+        .cmp(&x.delta.unsigned_abs())
+        .then_with(|| x.kind.cmp(y.kind))
+        .then_with(|| x.name.cmp(&y.name))
+}
+
+/// The first [`MAX_CHANGES`] changes in [`listed_first`] order, kept while
+/// the changes are found: a change that would not be listed costs one
+/// comparison.
+#[derive(Default)]
+struct Top<'a>(Vec<Candidate<'a>>);
+
+impl<'a> Top<'a> {
+    fn offer(&mut self, kind: &'static str, name: std::borrow::Cow<'a, str>, delta: i64) {
+        if delta == 0 {
+            return;
         }
-    }
-    if seen < a.len() {
-        let after: HashMap<&str, u64> = b.iter().map(|f| (f.name.as_str(), f.bytes)).collect();
-        for f in a {
-            if !after.contains_key(f.name.as_str()) && f.bytes > 0 {
-                out.push(Change {
-                    kind,
-                    name: f.name.clone(),
-                    delta_bytes: -(f.bytes.min(i64::MAX as u64) as i64),
-                });
+        let c = Candidate { kind, name, delta };
+        if self.0.len() == MAX_CHANGES {
+            let last = self.0.last().expect("full");
+            if listed_first(&c, last) != std::cmp::Ordering::Less {
+                return;
             }
+            self.0.pop();
+        }
+        let at = self
+            .0
+            .partition_point(|x| listed_first(x, &c) == std::cmp::Ordering::Less);
+        self.0.insert(at, c);
+    }
+}
+
+/// A few named figures (groups, categories): `before` is looked up by name.
+fn figure_changes<'a>(kind: &'static str, a: &'a [Figure], b: &'a [Figure], top: &mut Top<'a>) {
+    for f in b {
+        let old = a.iter().find(|x| x.name == f.name).map_or(0, |x| x.bytes);
+        top.offer(kind, f.name.as_str().into(), signed(old, f.bytes));
+    }
+    for f in a {
+        if !b.iter().any(|x| x.name == f.name) {
+            top.offer(kind, f.name.as_str().into(), signed(f.bytes, 0));
         }
     }
 }
 
 /// What moved between two records, largest first (at most [`MAX_CHANGES`]).
 pub fn changes(a: &Record, b: &Record) -> Vec<Change> {
-    let mut out = Vec::new();
-    figure_changes("group", &a.groups, &b.groups, &mut out);
-    figure_changes("category", &a.categories, &b.categories, &mut out);
-    figure_changes("package", &a.packages, &b.packages, &mut out);
-    let layer = |r: &Record| -> Vec<Figure> {
-        r.layers
-            .iter()
-            .map(|l| Figure {
-                name: format!("layer {}", l.index),
-                bytes: l.file_bytes,
-            })
-            .collect()
-    };
-    figure_changes("layer", &layer(a), &layer(b), &mut out);
-    out.sort_by(|x, y| {
-        y.delta_bytes
-            .unsigned_abs()
-            .cmp(&x.delta_bytes.unsigned_abs())
-            .then_with(|| x.kind.cmp(y.kind))
-            .then_with(|| x.name.cmp(&y.name))
+    let mut top = Top::default();
+    figure_changes("group", &a.groups, &b.groups, &mut top);
+    figure_changes("category", &a.categories, &b.categories, &mut top);
+    a.packages.merge(&b.packages, |name, x, y| {
+        if x != y {
+            top.offer("package", name.into(), signed(x, y));
+        }
     });
-    out.truncate(MAX_CHANGES);
-    out
+    // Layers by index: `layer N`.
+    for l in &b.layers {
+        let old = a
+            .layers
+            .iter()
+            .find(|x| x.index == l.index)
+            .map_or(0, |x| x.file_bytes);
+        let d = signed(old, l.file_bytes);
+        if d != 0 {
+            top.offer("layer", format!("layer {}", l.index).into(), d);
+        }
+    }
+    for l in &a.layers {
+        if !b.layers.iter().any(|x| x.index == l.index) {
+            top.offer(
+                "layer",
+                format!("layer {}", l.index).into(),
+                signed(l.file_bytes, 0),
+            );
+        }
+    }
+    top.0
+        .into_iter()
+        .map(|c| Change {
+            kind: c.kind,
+            name: c.name.into_owned(),
+            delta_bytes: c.delta,
+        })
+        .collect()
 }
 
 fn median(mut v: Vec<u64>) -> u64 {
@@ -243,6 +284,7 @@ pub fn analyse(mut records: Vec<Record>) -> History {
 mod tests {
     use super::*;
     use crate::history::model::{RecordImage, RecordTotals};
+    use crate::history::Packages;
 
     fn rec(id: i64, series: &str, final_bytes: u64, pkg: u64) -> Record {
         Record {
@@ -270,10 +312,7 @@ mod tests {
             layers: vec![],
             groups: vec![],
             categories: vec![],
-            packages: vec![Figure {
-                name: "deb:big".into(),
-                bytes: pkg,
-            }],
+            packages: crate::history::Packages::new([("deb:big", pkg)]),
         }
     }
 
@@ -295,6 +334,131 @@ mod tests {
         assert_eq!(s.changes[0].kind, "package");
         assert_eq!(s.changes[0].delta_bytes, 15 * mb as i64);
         assert!(h.creeps.is_empty(), "{:?}", h.creeps);
+    }
+
+    /// What `changes` must list: every change, sorted, cut to the first
+    /// [`MAX_CHANGES`].
+    fn all_changes_sorted(a: &Record, b: &Record) -> Vec<Change> {
+        let mut out = Vec::new();
+        let mut add = |kind: &'static str, x: Vec<(String, u64)>, y: Vec<(String, u64)>| {
+            let old: HashMap<String, u64> = x.into_iter().collect();
+            let new: HashMap<String, u64> = y.into_iter().collect();
+            for name in old
+                .keys()
+                .chain(new.keys().filter(|k| !old.contains_key(*k)))
+            {
+                let d = signed(
+                    old.get(name).copied().unwrap_or(0),
+                    new.get(name).copied().unwrap_or(0),
+                );
+                if d != 0 {
+                    out.push(Change {
+                        kind,
+                        name: name.clone(),
+                        delta_bytes: d,
+                    });
+                }
+            }
+        };
+        let figs = |v: &[Figure]| {
+            v.iter()
+                .map(|f| (f.name.clone(), f.bytes))
+                .collect::<Vec<_>>()
+        };
+        let pkgs = |r: &Record| r.packages.iter().map(|(n, b)| (n.to_string(), b)).collect();
+        let layers = |r: &Record| {
+            r.layers
+                .iter()
+                .map(|l| (format!("layer {}", l.index), l.file_bytes))
+                .collect()
+        };
+        add("group", figs(&a.groups), figs(&b.groups));
+        add("category", figs(&a.categories), figs(&b.categories));
+        add("package", pkgs(a), pkgs(b));
+        add("layer", layers(a), layers(b));
+        out.sort_by(|x, y| {
+            y.delta_bytes
+                .unsigned_abs()
+                .cmp(&x.delta_bytes.unsigned_abs())
+                .then_with(|| x.kind.cmp(y.kind))
+                .then_with(|| x.name.cmp(&y.name))
+        });
+        out.truncate(MAX_CHANGES);
+        out
+    }
+
+    #[test]
+    fn the_changes_listed_are_the_largest_of_all_in_order() {
+        use crate::history::LayerFigure;
+        // Many ties (sizes from a small range), packages added and removed,
+        // figures of every kind.
+        let mut seed = 7u64;
+        let mut next = move |m: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % m
+        };
+        let mut records = Vec::new();
+        for id in 0..40 {
+            let mut r = rec(id, "app", 1000, 0);
+            let mut pkgs = Vec::new();
+            for p in 0..300 {
+                // Every fourth run of four records has the same packages.
+                if id / 4 % 4 == 0 || next(10) > 0 {
+                    pkgs.push((format!("dpkg:p{p:03}"), next(6) * 100));
+                }
+            }
+            r.packages = Packages::new(pkgs);
+            for g in 0..6 {
+                if next(5) > 0 {
+                    r.groups.push(Figure {
+                        name: format!("g{g}"),
+                        bytes: next(6) * 100,
+                    });
+                }
+            }
+            for c in 0..12 {
+                r.categories.push(Figure {
+                    name: format!("c{c}"),
+                    bytes: next(6) * 100,
+                });
+            }
+            for index in 0..next(12) as u32 {
+                r.layers.push(LayerFigure {
+                    index,
+                    digest: None,
+                    diff_id: String::new(),
+                    compressed_bytes: None,
+                    file_bytes: next(6) * 100,
+                    wasted_bytes: 0,
+                    created_by: None,
+                });
+            }
+            records.push(r);
+        }
+        for w in records.windows(2) {
+            let want = all_changes_sorted(&w[0], &w[1]);
+            assert_eq!(want.len(), MAX_CHANGES);
+            assert_eq!(changes(&w[0], &w[1]), want);
+        }
+        // The same, read as from a store: records with the same packages
+        // share their names, and are compared without looking them up.
+        let mut d = crate::history::model::Decoder::default();
+        let read: Vec<Record> = records
+            .iter()
+            .map(|r| {
+                let mut r = r.clone();
+                r.packages = d.decode(&r.packages.encode()).unwrap();
+                r
+            })
+            .collect();
+        let mut shared = 0;
+        for (w, v) in read.windows(2).zip(records.windows(2)) {
+            shared += usize::from(w[0].packages.shares_names(&w[1].packages));
+            assert_eq!(changes(&w[0], &w[1]), changes(&v[0], &v[1]));
+        }
+        assert!(shared >= 6, "{shared}");
     }
 
     #[test]

@@ -37,16 +37,19 @@ pub fn open(location: &str, create: bool) -> Result<Box<dyn Store>> {
 }
 
 /// The SQL both backends run, with `$n` placeholders (SQLite accepts them
-/// too). Schema version 1.
+/// too). Schema version 2.
 pub(crate) mod sql {
     /// Marks a database as an imgaudit history (`imgaudit_meta`).
     pub const APPLICATION: &str = "imgaudit-history";
     /// The schema version this build writes.
-    pub const SCHEMA_VERSION: i64 = 1;
+    pub const SCHEMA_VERSION: i64 = 2;
 
     /// Migrations, in order: `MIGRATIONS[n]` takes schema version n to n+1.
-    /// `{id}` is the backend's auto-increment primary key type.
-    pub const MIGRATIONS: &[&str] = &[r#"
+    /// `{id}` is the backend's auto-increment primary key type, `{blob}` its
+    /// binary type. After `MIGRATIONS[1]` the backend moves each record's
+    /// packages out of its `figures` document ([`PACKAGES_MIGRATION`]).
+    pub const MIGRATIONS: &[&str] = &[
+        r#"
 CREATE TABLE records (
     id {id},
     series TEXT NOT NULL,
@@ -75,20 +78,34 @@ CREATE TABLE record_labels (
     PRIMARY KEY (record_id, key)
 );
 CREATE INDEX record_labels_key_value ON record_labels (key, value, record_id);
-"#];
+"#,
+        // Version 2: the packages in their own compact column
+        // (`history::Packages::encode`), so reading a record parses a small
+        // document; NULL only while a version 1 record is being migrated.
+        "ALTER TABLE records ADD COLUMN packages {blob};",
+    ];
+
+    /// The migration after which the backend splits the packages out of
+    /// every record's `figures` document (`Figures::split_v1`).
+    pub const PACKAGES_MIGRATION: usize = 1;
+
+    /// Version 1 records to split: id and `figures`.
+    pub const UNSPLIT: &str = "SELECT id, figures FROM records WHERE packages IS NULL";
+    pub const SPLIT: &str = "UPDATE records SET figures = $1, packages = $2 WHERE id = $3";
 
     pub const INSERT_RECORD: &str = "INSERT INTO records (series, recorded_at, reference, \
         manifest_digest, config_digest, platform, labels, compressed_bytes, layer_bytes, \
         final_bytes, wasted_bytes, files, efficiency, dive_wasted_bytes, tar_bytes, \
-        removable_bytes, figures) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
-        $13, $14, $15, $16, $17) RETURNING id";
+        removable_bytes, figures, packages) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+        $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id";
 
     pub const INSERT_LABEL: &str =
         "INSERT INTO record_labels (record_id, key, value) VALUES ($1, $2, $3)";
 
     pub const COLUMNS: &str = "id, series, recorded_at, reference, manifest_digest, \
         config_digest, platform, labels, compressed_bytes, layer_bytes, final_bytes, \
-        wasted_bytes, files, efficiency, dive_wasted_bytes, tar_bytes, removable_bytes, figures";
+        wasted_bytes, files, efficiency, dive_wasted_bytes, tar_bytes, removable_bytes, figures, \
+        packages";
 
     /// The records query for `q`: `$1` the series (or NULL), then one pair
     /// of parameters per label, then the limit. `text` is the backend's

@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 pub use changelist::{ChangeList, ChangeRef};
 use inflate::GzDecoder;
 pub use inflate::Inflater;
-use meter::{Counted, Meter, Metered};
+use meter::{Attribution, Counted, Meter, Metered};
 pub use spec::{Compression, LayerSpec};
 
 /// A path's category by path rules alone: an index the classify stage gives
@@ -318,7 +318,7 @@ pub fn read_layer(
     // What each entry costs to download: for a compressed layer, the
     // compressed bytes consumed between its header and the next (meter.rs);
     // for a plain tar, its tar bytes.
-    let meter = Meter::new(TAR_BUFFER);
+    let meter = Meter::new(compression == Compression::Zstd);
     let decoder = match compression {
         Compression::None => Decoder::Plain(buffered),
         Compression::Gzip => {
@@ -344,11 +344,14 @@ pub fn read_layer(
         check_diff,
     );
     let mut tar = TarReader::new(ReadSkip(BufReader::with_capacity(TAR_BUFFER, decoded)));
+    if compression != Compression::None {
+        tar = tar.with_meter(meter.clone());
+    }
     let mut changes = ChangeList::new();
-    // The change the bytes since `segment_start` (stored offset) belong to.
+    // The change whose header began the current segment of the tar.
     let mut open: Option<usize> = None;
-    let mut segment_start = 0u64;
-    let mut attributed = 0u64;
+    let mut attribution = Attribution::default();
+    let by_meter = (compression != Compression::None).then_some(&*meter);
     let ctx = |e: io::Error, tar: &TarReader<_>| {
         if let Some(over) = e.get_ref().and_then(|r| r.downcast_ref::<OverLimit>()) {
             return layer_err(over.to_string());
@@ -365,17 +368,10 @@ pub fn read_layer(
     };
     if !empty {
         loop {
-            // The next header's stored offset closes the open entry's segment.
+            // The next header closes the open entry's segment.
             tar.skip_data().map_err(|e| ctx(e, &tar))?;
-            let here = match compression {
-                Compression::None => tar.position(),
-                _ => meter.at(tar.position()),
-            };
-            if let Some(i) = open.take() {
-                changes.set_download(i, here - segment_start);
-                attributed += here - segment_start;
-            }
-            segment_start = here;
+            attribution.close(tar.position(), open.take());
+            attribution.settle(by_meter, |i, b| changes.set_download(i, b));
             let entry = match tar.next_entry() {
                 Ok(Some(e)) => e,
                 Ok(None) => break,
@@ -414,6 +410,8 @@ pub fn read_layer(
     let (diff_actual, tar_bytes, budget) = decoded
         .finish()
         .map_err(|e| layer_err(format!("while draining: {e}")))?;
+    meter.finish(tar_bytes);
+    attribution.settle(by_meter, |i, b| changes.set_download(i, b));
     let stored = budget.inner.inner.into_inner();
     let (stored_actual, stored_bytes, _) = stored
         .finish()
@@ -450,7 +448,7 @@ pub fn read_layer(
         changes,
         stored_bytes,
         tar_bytes,
-        unattributed: stored_bytes.saturating_sub(attributed),
+        unattributed: stored_bytes.saturating_sub(attribution.charged),
         compression,
         warnings,
     })
@@ -717,11 +715,20 @@ mod tests {
                 assert_eq!(lc.unattributed, 512 + 1024, "{what}");
                 continue;
             }
-            // Noise costs about its size, zeros and text almost nothing.
+            // Noise costs about its size, zeros and text almost nothing
+            // (zstd: only to within its blocks, interpolated inside one).
+            let tol = if lc.compression == Compression::Zstd {
+                0.05
+            } else {
+                0.02
+            };
             let noise = by("a/noise") as f64;
-            assert!((noise - 1e6).abs() < 0.03e6, "{what}: noise {noise}");
+            assert!((noise - 1e6).abs() < tol * 1e6, "{what}: noise {noise}");
             let noise2 = by("c/noise2") as f64;
-            assert!((noise2 - 2e5).abs() < 0.1e5, "{what}: noise2 {noise2}");
+            assert!(
+                (noise2 - 2e5).abs() < 2.0 * tol * 2e5,
+                "{what}: noise2 {noise2}"
+            );
             assert!(by("a/zeros") < 60_000, "{what}: zeros {}", by("a/zeros"));
             assert!(by("b/text") < 60_000, "{what}: text {}", by("b/text"));
         }

@@ -8,7 +8,9 @@
 //! stream; callers read a bounded prefix ([`TarReader::read_data`]) and skip
 //! the rest ([`TarReader::skip_data`]).
 
+use super::meter::Meter;
 use std::io::{self, BufRead, Read};
+use std::sync::Arc;
 
 /// Largest GNU long-name/long-link or PAX record accepted (Go's cap after
 /// CVE-2022-2879).
@@ -96,6 +98,8 @@ pub struct TarReader<R> {
     /// Data bytes of the current entry already consumed.
     data_offset: u64,
     done: bool,
+    /// Told where each next header starts and ends (download cost).
+    meter: Option<Arc<Meter>>,
 }
 
 impl<R: Skip> TarReader<R> {
@@ -107,7 +111,16 @@ impl<R: Skip> TarReader<R> {
             pending_data: 0,
             data_offset: 0,
             done: false,
+            meter: None,
         }
+    }
+
+    /// Tell `meter` the start and end of every next header as soon as a
+    /// header says where it is, so that the decoder never reads across one
+    /// (see `meter.rs`).
+    pub fn with_meter(mut self, meter: Arc<Meter>) -> Self {
+        self.meter = Some(meter);
+        self
     }
 
     pub fn into_inner(self) -> R {
@@ -256,6 +269,11 @@ impl<R: Skip> TarReader<R> {
                 .checked_add(511)
                 .ok_or_else(|| invalid("entry size overflows"))?
                 & !511;
+            if let Some(m) = &self.meter {
+                let next = self.pos.saturating_add(self.pending);
+                m.stop_at(next);
+                m.stop_at(next.saturating_add(512));
+            }
             match typeflag {
                 b'L' => {
                     let mut v = self.read_extension(size, "GNU long-name")?;

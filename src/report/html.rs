@@ -86,9 +86,10 @@ fn fig(out: &mut String, id: &str, label: &str, bytes: Option<u64>) {
 }
 
 /// A tree node as a compact array (see `assets/report.js`): a directory
-/// `[0, name, bytes, files, children]`, a file `[1, name, bytes, layer,
-/// category, package, modified]`, folded files `[2, name, bytes, files]`;
-/// -1 stands for none.
+/// `[0, name, bytes, files, children, download]`, a file `[1, name, bytes,
+/// layer, category, package, modified, download]`, folded files `[2, name,
+/// bytes, files, download]` (`download`: the stored bytes attributed to the
+/// files, issue 17); -1 stands for none.
 fn node_json(n: &Node) -> serde_json::Value {
     use serde_json::json;
     let opt = |v: Option<i64>| v.unwrap_or(-1);
@@ -98,7 +99,8 @@ fn node_json(n: &Node) -> serde_json::Value {
             n.name,
             n.bytes,
             files,
-            n.children.iter().map(node_json).collect::<Vec<_>>()
+            n.children.iter().map(node_json).collect::<Vec<_>>(),
+            n.download
         ]),
         Kind::File {
             layer,
@@ -112,9 +114,10 @@ fn node_json(n: &Node) -> serde_json::Value {
             layer,
             opt(category.map(i64::from)),
             opt(package.map(i64::from)),
-            u8::from(*modified)
+            u8::from(*modified),
+            n.download
         ]),
-        Kind::Small { files } => json!([2, n.name, n.bytes, files]),
+        Kind::Small { files } => json!([2, n.name, n.bytes, files, n.download]),
     }
 }
 
@@ -138,6 +141,8 @@ fn explorer_json(x: &Explorer) -> serde_json::Value {
             "created_by": l.created_by,
             "file_bytes": l.file_bytes,
             "wasted_bytes": l.wasted_bytes,
+            "download_bytes": l.download_bytes,
+            "wasted_download_bytes": l.wasted_download_bytes,
             "paths": l.paths.as_ref().map(|p| serde_json::json!({
                 "added": set_json(&p.added),
                 "modified": set_json(&p.modified),
@@ -196,10 +201,11 @@ fn layer_bars(out: &mut String, a: &Analysis) {
         let ww = l.wasted_bytes as f64 / max * bar_w;
         let _ = write!(
             out,
-            "<g><title>layer {}: {} kept, {} wasted — {}</title><text x=\"0\" y=\"{}\" font-size=\"12\">#{}</text><rect x=\"{label_w}\" y=\"{}\" width=\"{kw:.1}\" height=\"{}\" fill=\"#4c78a8\"/><rect x=\"{:.1}\" y=\"{}\" width=\"{ww:.1}\" height=\"{}\" fill=\"#e45756\"/><text x=\"{:.1}\" y=\"{}\" font-size=\"11\" fill=\"#555\">{}</text></g>",
+            "<g><title>layer {}: {} kept, {} wasted, download {} — {}</title><text x=\"0\" y=\"{}\" font-size=\"12\">#{}</text><rect x=\"{label_w}\" y=\"{}\" width=\"{kw:.1}\" height=\"{}\" fill=\"#4c78a8\"/><rect x=\"{:.1}\" y=\"{}\" width=\"{ww:.1}\" height=\"{}\" fill=\"#e45756\"/><text x=\"{:.1}\" y=\"{}\" font-size=\"11\" fill=\"#555\">{}</text></g>",
             l.index,
             human(kept),
             human(l.wasted_bytes),
+            human(l.download_bytes),
             html_name(&shorten(l.created_by.as_deref().unwrap_or(""), 80)),
             y + 14.0,
             l.index,
@@ -374,6 +380,12 @@ fn analysis_body(
     );
     fig(
         out,
+        &format!("{p}download-bytes"),
+        "download",
+        Some(t.download_bytes),
+    );
+    fig(
+        out,
         &format!("{p}wasted-bytes"),
         "wasted",
         Some(t.wasted_bytes),
@@ -403,10 +415,14 @@ fn analysis_body(
             bare_table(out, st);
             let _ = writeln!(
                 out,
-                "<p>Total removable from the final filesystem: <b id=\"{p}savings-removable\" data-bytes=\"{}\">{}</b>; minimum <b>{}</b>.</p>",
+                "<p>Total removable from the final filesystem: <b id=\"{p}savings-removable\" data-bytes=\"{}\">{}</b> (download <b id=\"{p}savings-removable-download\" data-bytes=\"{}\">{}</b>); minimum <b>{}</b>, download <b id=\"{p}minimum-download\" data-bytes=\"{}\">{}</b> (measured per file).</p>",
                 x.removable_bytes,
                 human(x.removable_bytes),
-                human(x.minimum_bytes)
+                x.removable_download_bytes,
+                human(x.removable_download_bytes),
+                human(x.minimum_bytes),
+                x.minimum_download_bytes,
+                human(x.minimum_download_bytes)
             );
         }
         _ => {

@@ -36,8 +36,10 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, Write};
 use std::path::Path;
 
-/// Version of the JSONL record schema; bumped on any incompatible change.
-pub const JSONL_SCHEMA_VERSION: u32 = 1;
+/// Version of the JSONL record schema; bumped on any incompatible change
+/// (2: a `layer` record before each layer's entries, `download_bytes` and
+/// `package` filled on entries).
+pub const JSONL_SCHEMA_VERSION: u32 = 2;
 
 /// No layer / no node / no inode.
 const NONE: u32 = u32::MAX;
@@ -67,6 +69,11 @@ pub struct JsonlExport {
     /// Per inode, after the last layer: reachable in the final tree.
     reached: Vec<bool>,
     categories: Vec<String>,
+    /// Whether the analysis classifies (then packages are looked up).
+    classify: bool,
+    /// After the last layer: which package owns each path of the final
+    /// image (its package databases), for the entries' `package`.
+    packages: Option<crate::classify::packages::PackageIndex>,
     pending: Vec<Pending>,
     /// Nodes seen before the layer at paths it may touch.
     watched: Vec<(Vec<u8>, u32)>,
@@ -93,6 +100,8 @@ impl JsonlExport {
             hidden: Vec::new(),
             reached: Vec::new(),
             categories: Vec::new(),
+            classify: false,
+            packages: None,
             pending: Vec::new(),
             watched: Vec::new(),
             records: 0,
@@ -149,12 +158,16 @@ impl JsonlExport {
         fates.rewind()?;
         let mut line = Vec::new();
         let mut f = [0u8; 9];
+        let packages = self.packages.as_ref().filter(|p| !p.owner.is_empty());
         for _ in 0..self.records {
             line.clear();
             text.read_until(b'\n', &mut line)?;
             fates.read_exact(&mut f)?;
             if line.pop() != Some(b'\n') {
                 return Err(io::Error::other("JSONL spill file cut short"));
+            }
+            if let Some(index) = packages {
+                fill_package(&mut line, index);
             }
             w.write_all(&line)?;
             let a = u32::from_le_bytes([f[1], f[2], f[3], f[4]]);
@@ -186,6 +199,69 @@ impl JsonlExport {
         }
         Ok(())
     }
+}
+
+/// The owner's name in place of `"package":null` on an entry record of a
+/// file, hardlink or symlink that a package database of the final image
+/// lists (keys in the record's text are never inside a string: a quote in
+/// a path is escaped).
+fn fill_package(line: &mut Vec<u8>, index: &crate::classify::packages::PackageIndex) {
+    const MARK: &[u8] = b",\"package\":null";
+    if !line.starts_with(b"{\"record\":\"entry\"") {
+        return;
+    }
+    #[derive(serde::Deserialize)]
+    struct Entry {
+        path: String,
+        path_hex: Option<String>,
+        #[serde(rename = "type")]
+        ty: String,
+        op: String,
+    }
+    let Some(at) = line.windows(MARK.len()).position(|w| w == MARK) else {
+        return;
+    };
+    let mut whole = line.clone();
+    whole.push(b'}');
+    let Ok(e) = serde_json::from_slice::<Entry>(&whole) else {
+        return;
+    };
+    if !matches!(e.ty.as_str(), "file" | "hardlink" | "symlink")
+        || !matches!(e.op.as_str(), "added" | "modified")
+    {
+        return;
+    }
+    let path: Vec<u8> = match &e.path_hex {
+        Some(h) => (0..h.len() / 2)
+            .filter_map(|i| u8::from_str_radix(h.get(2 * i..2 * i + 2)?, 16).ok())
+            .collect(),
+        None => e.path.trim_start_matches('/').as_bytes().to_vec(),
+    };
+    let Some(owner) = index.owner_of(&path) else {
+        return;
+    };
+    let name = serde_json::to_string(&index.packages[owner].name).unwrap_or_default();
+    let mut with = Vec::with_capacity(line.len() + name.len());
+    with.extend_from_slice(&line[..at]);
+    with.extend_from_slice(b",\"package\":");
+    with.extend_from_slice(name.as_bytes());
+    with.extend_from_slice(&line[at + MARK.len()..]);
+    *line = with;
+}
+
+/// The record opening a layer's entries: its stored bytes and the part of
+/// them no entry is charged (end-of-archive, compressor trailer), so that
+/// Σ the entries' `download_bytes` + `unattributed_bytes` = `download_bytes`.
+fn layer_text(lc: &LayerChanges) -> Vec<u8> {
+    format!(
+        "{{\"record\":\"layer\",\"layer\":{},\"download_bytes\":{},\"unattributed_bytes\":{},\"tar_bytes\":{},\"entries\":{}\n",
+        lc.index,
+        lc.stored_bytes,
+        lc.unattributed,
+        lc.tar_bytes,
+        lc.changes.len()
+    )
+    .into_bytes()
 }
 
 #[derive(Serialize)]
@@ -281,6 +357,7 @@ impl StackObserver for JsonlExport {
         self.categories = rules
             .map(|r| r.categories.iter().map(|c| c.id.clone()).collect())
             .unwrap_or_default();
+        self.classify = rules.is_some();
         let r = header_text(image)
             .map_err(io::Error::other)
             .and_then(|mut t| {
@@ -293,6 +370,12 @@ impl StackObserver for JsonlExport {
 
     fn before_layer(&mut self, tree: &Tree, lc: &LayerChanges, tags: &[PathTag]) {
         let layer = lc.index as u32;
+        // The layer record first; its fate (none) goes before the entries'.
+        let r = self
+            .text
+            .write_all(&layer_text(lc))
+            .and_then(|_| self.fate(FATE_NONE, NONE, NONE));
+        self.keep(r);
         let mut order: Vec<usize> = (0..lc.changes.len()).collect();
         order.sort_by(|&a, &b| lc.changes.get(a).path.cmp(lc.changes.get(b).path));
         // Nodes this layer may take out of the tree (a path watched twice
@@ -382,8 +465,9 @@ impl StackObserver for JsonlExport {
             push_bytes(&mut out, "path", c.path, true);
             out.extend_from_slice(
                 format!(
-                    ",\"type\":\"{ty}\",\"op\":\"{op}\",\"bytes\":{}",
-                    if regular { c.size } else { 0 }
+                    ",\"type\":\"{ty}\",\"op\":\"{op}\",\"bytes\":{},\"download_bytes\":{}",
+                    if regular { c.size } else { 0 },
+                    c.download
                 )
                 .as_bytes(),
             );
@@ -397,7 +481,8 @@ impl StackObserver for JsonlExport {
                 }
                 None => out.extend_from_slice(b"null"),
             }
-            // Packages are known only once every layer is stacked.
+            // Packages are known only once every layer is stacked: filled
+            // in by `write` (`fill_package`).
             out.extend_from_slice(b",\"package\":null");
             match &c.kind {
                 ChangeKind::Symlink(t) => push_bytes(&mut out, "link_target", t, false),
@@ -456,6 +541,9 @@ impl StackObserver for JsonlExport {
 
     fn finish(&mut self, tree: &Tree) {
         self.reached = tree.walk_final(|_| {});
+        if self.classify {
+            self.packages = Some(crate::breakdown::package_index(tree));
+        }
         self.finished = true;
         let r = self.text.flush().and_then(|_| self.fates.flush());
         self.keep(r);

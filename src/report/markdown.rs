@@ -156,9 +156,10 @@ pub fn render(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
     );
     if let Some(s) = &a.savings {
         head.push_str(&format!(
-            " · **{}** removable (minimum {})",
+            " · **{}** removable (minimum {}, download {} measured)",
             human(s.removable_bytes),
-            human(s.minimum_bytes)
+            human(s.minimum_bytes),
+            human(s.minimum_download_bytes)
         ));
     }
     head.push_str(&format!(

@@ -11,6 +11,7 @@
 pub mod annotations;
 pub mod escape;
 pub mod history_html;
+pub mod history_json;
 pub mod html;
 pub mod json;
 pub mod jsonl;
@@ -192,7 +193,7 @@ pub fn render_history(
 ) -> io::Result<()> {
     match format {
         Format::Table => table::render_history(h, o, w),
-        Format::Json => json::render(h, w),
+        Format::Json => history_json::render(h, w),
         Format::Markdown => markdown::render_history(h, w),
         Format::Html => history_html::render(h, w),
         Format::Jsonl => Err(jsonl_only()),

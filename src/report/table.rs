@@ -180,12 +180,13 @@ pub fn render(a: &Analysis, o: &RenderOptions, w: &mut dyn Write) -> io::Result<
     };
     write!(
         w,
-        "Final size {}  ({})   compressed {}   wasted {} ({:.1}% of layer bytes)   dive efficiency {:.1}%",
+        "Final size {}  ({})   compressed {}   wasted {} ({:.1}% of layer bytes, download {})   dive efficiency {:.1}%",
         human(t.final_bytes),
         plural(t.files, "file"),
         opt_bytes(t.compressed_bytes),
         human(t.wasted_bytes),
         wasted_pct,
+        human(t.wasted_download_bytes),
         t.efficiency * 100.0
     )?;
     writeln!(w)?;
@@ -228,11 +229,12 @@ fn savings_tree(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
             };
             writeln!(
                 w,
-                "  ├── {} ({} {}): {}{tag}",
+                "  ├── {} ({} {}): {}, download {}{tag}",
                 escape::terminal(&shorten(&it.label, 70)),
                 if layers.len() == 1 { "layer" } else { "layers" },
                 layers.join(","),
-                human(it.bytes)
+                human(it.bytes),
+                human(it.download_bytes)
             )?;
         }
         for f in &g.fixes {
@@ -242,7 +244,12 @@ fn savings_tree(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
                 writeln!(w, "  ├── Fix: {}", f.fix)?;
             }
         }
-        writeln!(w, "  └── Subtotal: {}", human(g.subtotal))
+        writeln!(
+            w,
+            "  └── Subtotal: {}, download {}",
+            human(g.subtotal),
+            human(g.download_subtotal)
+        )
     };
     writeln!(w, "Removable")?;
     for g in s.removable.iter().filter(|g| g.in_final) {
@@ -250,8 +257,9 @@ fn savings_tree(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(
         w,
-        "  Total removable from the final filesystem: {}",
-        human(s.removable_bytes)
+        "  Total removable from the final filesystem: {}, download {}",
+        human(s.removable_bytes),
+        human(s.removable_download_bytes)
     )?;
     if s.removable.iter().any(|g| !g.in_final) {
         writeln!(
@@ -269,7 +277,13 @@ fn savings_tree(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
         } else {
             "├──"
         };
-        writeln!(w, "  {branch} {}: {}", g.group, human(g.bytes))?;
+        writeln!(
+            w,
+            "  {branch} {}: {}, download {}",
+            g.group,
+            human(g.bytes),
+            human(g.download_bytes)
+        )?;
     }
     writeln!(w, "{}", line_text(&sections::minimum_line(a, s)))
 }

@@ -104,6 +104,16 @@ pub fn layer_id(diff_id: &str) -> String {
 /// The column title for [`layer_id`].
 pub const LAYER_ID: &str = "Diff ID";
 
+/// The column title of a download figure: the stored (compressed) bytes a
+/// pull transfers for the row, as attributed while decoding (issue 17).
+pub const DOWNLOAD: &str = "Download";
+
+/// The column title of a change of download bytes (`diff`).
+pub const DOWNLOAD_DELTA: &str = "Download Δ";
+
+/// The column title of the stored bytes of files hidden by later layers.
+pub const WASTED_DOWNLOAD: &str = "Wasted download";
+
 /// The name an image goes by in a report's title: a registry or daemon
 /// reference as written; for an archive or layout, its file name (with the
 /// tag or ref it was picked by), never the directories of the machine that

@@ -310,6 +310,141 @@ fn growth_against_a_baseline() {
     assert_eq!(finding(&r, "B011")["measured"], 0.0);
 }
 
+/// Download budgets (issue 17): the image's stored bytes, a category's
+/// download and its growth over a baseline, each failing one byte under
+/// the measured figure and passing at it, with the analysis's figures.
+#[test]
+fn download_budgets_fire_and_pass() {
+    let t = tempfile::tempdir().unwrap();
+    let (with, without) = images(t.path());
+    let a = analyze_json(&with, &[]);
+    let u = |v: &Value| v.as_u64().unwrap();
+    let download = u(&a["totals"]["download_bytes"]);
+    let gcc_download = a["largest_files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "/usr/bin/gcc-12")
+        .map(|f| u(&f["download_bytes"]))
+        .unwrap();
+    let build_tools = a["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "build-tools")
+        .map(|c| u(&c["final_download_bytes"]))
+        .unwrap();
+    assert!(gcc_download > 0 && build_tools >= gcc_download);
+    let over = format!(
+        "max_download_bytes = {}
+[category.build-tools]
+max_bytes = \"1 GB\"
+max_download_bytes = {}
+",
+        download - 1,
+        build_tools - 1
+    );
+    let (code, r) = check_json(&with, &over, &[]);
+    assert_eq!(code, 1, "{r}");
+    let f = finding(&r, "B014");
+    assert_eq!(
+        (&f["rule"], &f["status"]),
+        (&"max_download_bytes".into(), &"fail".into())
+    );
+    assert_eq!(u(&f["measured"]), download);
+    assert_eq!(f["contributors"][0]["kind"], "layer");
+    assert_eq!(
+        u(&f["contributors"][0]["bytes"]),
+        u(&a["layers"][0]["download_bytes"])
+    );
+    let f = finding(&r, "B015");
+    assert_eq!(f["rule"], "category.build-tools.max_download_bytes");
+    assert_eq!(f["status"], "fail");
+    assert_eq!(u(&f["measured"]), build_tools);
+    assert_eq!(f["contributors"][0]["name"], "/usr/bin/gcc-12");
+    assert_eq!(u(&f["contributors"][0]["bytes"]), gcc_download);
+    assert!(
+        f["message"].as_str().unwrap().contains("build-tools"),
+        "{f}"
+    );
+    // The same table's max_bytes is its own rule, and passes.
+    assert_eq!(finding(&r, "B009")["status"], "pass");
+    // At the measured figures, both pass.
+    let at = format!(
+        "max_download_bytes = {download}
+[category.build-tools]
+max_download_bytes = {build_tools}
+"
+    );
+    let (code, r) = check_json(&with, &at, &[]);
+    assert_eq!(code, 0, "{r}");
+    // Without gcc, build-tools downloads nothing; excluded, neither.
+    let (code, r) = check_json(
+        &without,
+        "[category.build-tools]
+max_download_bytes = 0
+",
+        &[],
+    );
+    assert_eq!(code, 0, "{r}");
+    assert_eq!(u(&finding(&r, "B015")["measured"]), 0);
+    let (code, r) = check_json(
+        &with,
+        "exclude_paths = [\"/usr/bin/**\"]
+[category.build-tools]
+max_download_bytes = 0
+",
+        &[],
+    );
+    assert_eq!(code, 0, "{r}");
+    assert_eq!(u(&finding(&r, "B015")["measured"]), 0);
+    // Growth of the download over a baseline: the new layer is the contributor.
+    let base = analyze_json(&without, &[]);
+    let growth = download - u(&base["totals"]["download_bytes"]);
+    assert!(growth > 0);
+    let (code, r) = check_json(
+        &with,
+        &format!(
+            "max_download_growth_bytes = {growth}
+"
+        ),
+        &["--baseline", &without],
+    );
+    assert_eq!(code, 0, "{r}");
+    assert_eq!(u(&finding(&r, "B016")["measured"]), growth);
+    let (code, r) = check_json(
+        &with,
+        &format!(
+            "max_download_growth_bytes = {}
+",
+            growth - 1
+        ),
+        &["--baseline", &without],
+    );
+    assert_eq!(code, 1, "{r}");
+    let f = finding(&r, "B016");
+    assert_eq!(f["status"], "fail");
+    assert_eq!(f["contributors"][0]["kind"], "layer");
+    assert_eq!(u(&f["contributors"][0]["bytes"]), download);
+    // Shrinking is no growth; without --baseline the rule is an error.
+    let (code, r) = check_json(
+        &without,
+        "max_download_growth_bytes = 0
+",
+        &["--baseline", &with],
+    );
+    assert_eq!(code, 0, "{r}");
+    let (code, _, err) = check_with(
+        &with,
+        "budget.toml",
+        "max_download_growth_bytes = 0
+",
+        &[],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("--baseline"), "{err}");
+}
+
 /// An image where dive's figures are known: `f` written twice.
 fn dive_image(dir: &Path) -> (String, Value) {
     Img::new()
@@ -537,7 +672,14 @@ fn budgets_md_examples_run_as_written() {
                 .cloned()
                 .collect();
             if let Some(c) = table.get("category").and_then(|c| c.as_table()) {
-                keys.extend(c.keys().map(|id| format!("category.{id}.max_bytes")));
+                for (id, t) in c {
+                    let t = t.as_table().unwrap();
+                    for rule in ["max_bytes", "max_download_bytes"] {
+                        if t.contains_key(rule) {
+                            keys.push(format!("category.{id}.{rule}"));
+                        }
+                    }
+                }
             }
             let rules: Vec<&str> = findings
                 .iter()

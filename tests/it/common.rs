@@ -168,3 +168,17 @@ pub fn gzip_layout(layers: &[Vec<u8>]) -> tempfile::TempDir {
     img.write(t.path(), |_, _| {});
     t
 }
+
+/// `v` without the download figures (keys containing `download`, and the
+/// measured minimum compressed size): they differ, rightly, between the
+/// same files stored with different compression.
+pub fn without_download(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(m) => {
+            m.retain(|k, _| !k.contains("download") && k != "minimum_compressed_bytes");
+            m.values_mut().for_each(without_download);
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(without_download),
+        _ => {}
+    }
+}

@@ -28,6 +28,7 @@ fn without_compressed(a: &Value) -> Value {
     n["totals"]["compressed_bytes"] = Value::Null;
     n["savings"]["minimum_compressed_bytes"] = Value::Null;
     n["warnings"] = Value::Null;
+    crate::common::without_download(&mut n);
     for l in n["layers"].as_array_mut().unwrap() {
         for k in ["digest", "media_type", "compressed_bytes", "compression"] {
             l[k] = Value::Null;

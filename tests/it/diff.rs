@@ -3,7 +3,7 @@
 //! replaced by a slim app layer) shows exactly the changes written; every
 //! renderer is snapshotted.
 
-use crate::common::{imgaudit, repo_root};
+use crate::common::{analyze_json, imgaudit, repo_root};
 use crate::layout::{oci, tar, Img, E};
 use serde_json::Value;
 use std::path::Path;
@@ -172,6 +172,88 @@ fn diff_by_construction() {
         .map(|g| g["final_bytes"]["before"].as_u64().unwrap())
         .sum();
     assert_eq!(total_before, 7840);
+}
+
+/// Download deltas (issue 17): every figure is the two analyses' own, and
+/// the text formats show the change.
+#[test]
+fn diff_shows_download_deltas() {
+    let t = tempfile::tempdir().unwrap();
+    let (b, a) = pair(t.path());
+    let d = diff_json(&b, &a);
+    let (jb, ja) = (analyze_json(&b, &[]), analyze_json(&a, &[]));
+    let u = |v: &Value| v.as_u64().unwrap();
+    let change = |c: &Value, before: u64, after: u64, what: &str| {
+        assert_eq!((u(&c["before"]), u(&c["after"])), (before, after), "{what}");
+        assert_eq!(
+            c["delta"].as_i64().unwrap(),
+            after as i64 - before as i64,
+            "{what}"
+        );
+    };
+    for k in [
+        "download_bytes",
+        "final_download_bytes",
+        "wasted_download_bytes",
+    ] {
+        change(&d["totals"][k], u(&jb["totals"][k]), u(&ja["totals"][k]), k);
+    }
+    // The after image dropped gcc and make: it downloads less.
+    assert!(d["totals"]["download_bytes"]["delta"].as_i64().unwrap() < 0);
+    let cat = |j: &Value, id: &str| {
+        j["categories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .map_or(0, |c| u(&c["final_download_bytes"]))
+    };
+    for c in d["categories"].as_array().unwrap() {
+        let id = c["id"].as_str().unwrap();
+        change(&c["final_download_bytes"], cat(&jb, id), cat(&ja, id), id);
+    }
+    let bt = d["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "build-tools")
+        .unwrap();
+    assert!(u(&bt["final_download_bytes"]["before"]) > 0);
+    assert_eq!(bt["final_download_bytes"]["after"], 0);
+    // Groups sum their categories' download on both sides.
+    let side = |k: &str, v: &str| -> u64 {
+        d[k].as_array()
+            .unwrap()
+            .iter()
+            .map(|x| u(&x["final_download_bytes"][v]))
+            .sum()
+    };
+    assert_eq!(side("groups", "before"), side("categories", "before"));
+    assert_eq!(side("groups", "after"), side("categories", "after"));
+    // Layers carry their stored size; the shared one's is counted once.
+    let layer = |j: &Value, i: u64| u(&j["layers"][i as usize]["download_bytes"]);
+    let l = &d["layers"];
+    assert_eq!(u(&l["shared"][0]["download_bytes"]), layer(&jb, 0));
+    assert_eq!(u(&l["shared_download_bytes"]), layer(&jb, 0));
+    assert_eq!(u(&l["only_before"][0]["download_bytes"]), layer(&jb, 1));
+    assert_eq!(u(&l["only_after"][0]["download_bytes"]), layer(&ja, 1));
+    let s = &d["savings"];
+    for k in [
+        "minimum_download_bytes",
+        "removable_download_bytes",
+        "hidden_download_bytes",
+    ] {
+        change(&s[k], u(&jb["savings"][k]), u(&ja["savings"][k]), k);
+    }
+    // The table's totals have a download row with the signed change.
+    let (_, text, _) = diff(&b, &a, &[]);
+    let delta = d["totals"]["download_bytes"]["delta"].as_i64().unwrap();
+    let want = format!("-{}", imgaudit::units::human(delta.unsigned_abs()));
+    assert!(
+        text.lines()
+            .any(|l| l.contains("│ download ") && l.contains(&want)),
+        "{want}: {text}"
+    );
 }
 
 #[test]

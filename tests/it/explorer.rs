@@ -262,6 +262,19 @@ fn fixture(dir: &Path) -> String {
     oci(&dir.join("img"))
 }
 
+/// `1234567` as the page's `toLocaleString("en")` writes it: `1,234,567`.
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 fn page(dir: &Path, img: &str) -> PathBuf {
     let out = dir.join("explorer.html");
     let o = imgaudit()
@@ -342,6 +355,45 @@ fn html_explorer_in_chromium_over_devtools() {
         "{details}"
     );
     assert!(details.contains("category"), "{details}");
+    // ... and its download: the stored bytes the analysis attributes to it.
+    let download = a["largest_files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "/usr/local/cuda/lib64/libcublas.so.12")
+        .and_then(|f| f["download_bytes"].as_u64())
+        .expect("libcublas among the largest files");
+    assert!(download > 0);
+    assert!(
+        details.contains(&format!("download{}", imgaudit::units::human(download)))
+            && details.contains(&format!("{} B stored", thousands(download))),
+        "{download}: {details}"
+    );
+    // A directory's download is the sum of its files'.
+    b.eval("document.querySelector('.crumbs a:nth-last-child(2)').click()");
+    b.wait("document.querySelector('.treemap').dataset.path === '/usr/local/cuda'");
+    b.eval("document.querySelector('.tm[data-path=\"/usr/local/cuda/lib64\"]').dispatchEvent(new MouseEvent('mouseenter'))");
+    let dir = b.eval("document.querySelector('.details').textContent");
+    // Both of its files are among the largest files.
+    let dir_download: u64 = a["largest_files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            f["path"]
+                .as_str()
+                .unwrap()
+                .starts_with("/usr/local/cuda/lib64/")
+        })
+        .map(|f| f["download_bytes"].as_u64().unwrap())
+        .sum();
+    assert!(dir_download > download);
+    assert!(
+        dir.as_str()
+            .unwrap()
+            .contains(&format!("{} B stored", thousands(dir_download))),
+        "{dir_download}: {dir}"
+    );
     b.screenshot("zoomed.png");
 
     // Search by typing: a substring, then a glob; matches and their total.
@@ -481,6 +533,15 @@ fn terminal_explorer_screens() {
     let dir = t.path().display().to_string();
     let scrub = |s: String| s.replace(&dir, "TMP");
     let first = scrub(screen(&app, 80, 24));
+    // The headline has the final files' download bytes.
+    assert!(x.final_download_bytes > 0);
+    assert!(
+        first.lines().next().unwrap().contains(&format!(
+            "(download {})",
+            imgaudit::units::human(x.final_download_bytes)
+        )),
+        "{first}"
+    );
     // The layer list has every layer with its bytes; the tree its top dirs.
     for l in &x.layers {
         assert!(
@@ -635,7 +696,9 @@ fn model_files_carry_the_packages_and_layers_of_the_analysis() {
     };
     let x = imgaudit::explore::model::build(&an, all).unwrap();
     let mut per_pkg: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
+    let mut pkg_download: std::collections::BTreeMap<String, u64> = Default::default();
     let mut total = 0u64;
+    let mut download = 0u64;
     fn walk(n: &imgaudit::explore::Node, f: &mut dyn FnMut(&imgaudit::explore::Node)) {
         f(n);
         for c in &n.children {
@@ -648,23 +711,48 @@ fn model_files_carry_the_packages_and_layers_of_the_analysis() {
         if matches!(n.kind, Kind::Small { .. }) {
             assert_eq!(n.bytes, 0, "{} folded", n.name);
         }
+        // A directory's download is its children's.
+        if n.is_dir() {
+            assert_eq!(
+                n.download,
+                n.children.iter().map(|c| c.download).sum::<u64>(),
+                "{}",
+                n.name
+            );
+        }
         if let Kind::File {
             package, category, ..
         } = n.kind
         {
             total += n.bytes;
+            download += n.download;
             if let (Some(p), Some(_)) = (package, category) {
                 let e = per_pkg.entry(x.packages[p as usize].clone()).or_default();
                 e.0 += n.bytes;
                 e.1 += 1;
+                *pkg_download
+                    .entry(x.packages[p as usize].clone())
+                    .or_default() += n.download;
             }
         }
     });
     assert_eq!(total, a["totals"]["final_bytes"].as_u64().unwrap());
+    // The files' download bytes are the report's final download bytes,
+    // and each package's add up to its own.
+    let final_download = a["totals"]["final_download_bytes"].as_u64().unwrap();
+    assert!(final_download > 0);
+    assert_eq!(download, final_download);
+    assert_eq!(x.root.download, final_download);
+    assert_eq!(x.final_download_bytes, final_download);
     let pkgs = a["packages"].as_array().unwrap();
     assert!(!pkgs.is_empty());
     for p in pkgs {
         let name = p["name"].as_str().unwrap();
+        assert_eq!(
+            pkg_download.get(name).copied().unwrap_or_default(),
+            p["download_bytes"].as_u64().unwrap(),
+            "package {name} download"
+        );
         assert_eq!(
             per_pkg.get(name).copied().unwrap_or_default(),
             (p["bytes"].as_u64().unwrap(), p["files"].as_u64().unwrap()),
@@ -672,6 +760,11 @@ fn model_files_carry_the_packages_and_layers_of_the_analysis() {
         );
     }
     for (l, j) in x.layers.iter().zip(a["layers"].as_array().unwrap()) {
+        assert_eq!(l.download_bytes, j["download_bytes"].as_u64().unwrap());
+        assert_eq!(
+            l.wasted_download_bytes,
+            j["wasted_download_bytes"].as_u64().unwrap()
+        );
         let paths = l.paths.as_ref().unwrap();
         assert_eq!(paths.hidden.bytes, j["wasted_bytes"].as_u64().unwrap());
         // Every regular file the layer wrote is added or modified.

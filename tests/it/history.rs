@@ -1,7 +1,8 @@
 //! The size history (issue 15): recording from `analyze`/`check`, parallel
 //! writers, files that are not a history (left untouched), `history import`,
-//! steps and creeps, the Markdown chart, and `check`'s baseline from the
-//! history compared with the same check against the baseline image.
+//! steps and creeps, the Markdown chart, `check`'s baseline from the
+//! history compared with the same check against the baseline image, and
+//! version 1 histories (SQLite and PostgreSQL) migrated to version 2.
 
 use crate::common::{gzip_layout, imgaudit};
 use crate::layout::{tar, E};
@@ -840,4 +841,265 @@ fn postgres_store_reads_back_what_sqlite_does_and_keeps_parallel_records() {
         err.contains(&format!("postgres://{PG_USER}@127.0.0.1:{}", pg.port)),
         "{err}"
     );
+}
+
+/// The schema version 1 tables (docs/HISTORY.md before version 2): every
+/// record's packages inside its `figures` document.
+const V1_SCHEMA: &str = "
+CREATE TABLE imgaudit_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO imgaudit_meta VALUES ('application', 'imgaudit-history'), ('schema_version', '1');
+CREATE TABLE records (
+    id {id}, series TEXT NOT NULL, recorded_at TEXT NOT NULL, reference TEXT NOT NULL,
+    manifest_digest TEXT, config_digest TEXT NOT NULL, platform TEXT NOT NULL,
+    labels TEXT NOT NULL, compressed_bytes BIGINT, layer_bytes BIGINT NOT NULL,
+    final_bytes BIGINT NOT NULL, wasted_bytes BIGINT NOT NULL, files BIGINT NOT NULL,
+    efficiency DOUBLE PRECISION NOT NULL, dive_wasted_bytes BIGINT NOT NULL,
+    tar_bytes BIGINT NOT NULL, removable_bytes BIGINT, figures TEXT NOT NULL);
+CREATE INDEX records_series_id ON records (series, id);
+CREATE TABLE record_labels (
+    record_id BIGINT NOT NULL REFERENCES records (id) ON DELETE CASCADE,
+    key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (record_id, key));
+CREATE INDEX record_labels_key_value ON record_labels (key, value, record_id);
+";
+
+const V1_COLUMNS: &str = "id, series, recorded_at, reference, manifest_digest, config_digest, \
+    platform, labels, compressed_bytes, layer_bytes, final_bytes, wasted_bytes, files, \
+    efficiency, dive_wasted_bytes, tar_bytes, removable_bytes, figures";
+
+/// The packages the version 1 records below hold, largest first as version
+/// 1 stored them: one grows, one is removed at the third record, one added.
+fn v1_packages(k: usize) -> Value {
+    let mut p = vec![
+        ("dpkg:libc6", 10_000_000 + k as u64 * 1000),
+        ("apk:ü-名", 77),
+    ];
+    if k < 2 {
+        p.push(("pip:numpy", 30_000_000));
+    } else {
+        p.push(("dpkg:new", 5_000));
+    }
+    p.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    Value::Array(
+        p.into_iter()
+            .map(|(n, b)| serde_json::json!({"name": n, "bytes": b}))
+            .collect(),
+    )
+}
+
+/// Records written by this imgaudit (`history import`), the rows of a
+/// version 1 history holding the same records plus [`v1_packages`], and
+/// what `history --format json` says of the current file.
+fn v1_rows(dir: &Path) -> (Value, Vec<Vec<rusqlite::types::Value>>) {
+    let db = dir.join("current.db");
+    let files = saved(dir, &[200_000, 300_000, 300_500, 301_000]);
+    imgaudit()
+        .args(["history", "import", "--history", s(&db), "--series", "app"])
+        .args(files.iter().map(|f| s(f)))
+        .assert()
+        .success();
+    let current = history_json(&db, &[]);
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let mut st = c
+        .prepare(&format!("SELECT {V1_COLUMNS} FROM records ORDER BY id"))
+        .unwrap();
+    let mut rows: Vec<Vec<rusqlite::types::Value>> = st
+        .query_map([], |r| (0..18).map(|i| r.get(i)).collect())
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    for (k, row) in rows.iter_mut().enumerate() {
+        let rusqlite::types::Value::Text(f) = &row[17] else {
+            panic!("figures is text")
+        };
+        let mut f: Value = serde_json::from_str(f).unwrap();
+        assert!(f.get("packages").is_none(), "version 2 keeps them apart");
+        f["packages"] = v1_packages(k);
+        row[17] = rusqlite::types::Value::Text(f.to_string());
+    }
+    (current, rows)
+}
+
+/// A version 1 history read by this imgaudit: migrated, and read back as
+/// the same records with their packages, and the steps name the packages
+/// that moved.
+fn check_migrated(current: &Value, migrated: &Value) {
+    let recs = migrated["records"].as_array().unwrap();
+    assert_eq!(recs.len(), 4);
+    for (k, r) in recs.iter().enumerate() {
+        assert_eq!(r["packages"], v1_packages(k), "record {k}");
+        let mut r = r.clone();
+        r["packages"] = Value::Array(vec![]);
+        assert_eq!(r, current["records"][k], "record {k}");
+    }
+    let steps = migrated["steps"].as_array().unwrap();
+    let change = |step: usize, name: &str| -> Option<i64> {
+        steps[step]["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["kind"] == "package" && c["name"] == name)
+            .map(|c| c["delta_bytes"].as_i64().unwrap())
+    };
+    assert_eq!(change(0, "dpkg:libc6"), Some(1000));
+    assert_eq!(change(0, "apk:ü-名"), None);
+    // The removed package is the largest change of its step.
+    assert_eq!(steps[1]["changes"][0]["name"], "pip:numpy");
+    assert_eq!(change(1, "pip:numpy"), Some(-30_000_000));
+    assert_eq!(change(1, "dpkg:new"), Some(5_000));
+    assert_eq!(change(2, "dpkg:new"), None);
+}
+
+#[test]
+fn a_version_1_history_is_migrated_and_reads_the_same() {
+    let t = tempfile::tempdir().unwrap();
+    let (current, rows) = v1_rows(t.path());
+    let old = t.path().join("v1.db");
+    {
+        let c = rusqlite::Connection::open(&old).unwrap();
+        c.execute_batch(&V1_SCHEMA.replace("{id}", "INTEGER PRIMARY KEY AUTOINCREMENT"))
+            .unwrap();
+        for row in &rows {
+            c.execute(
+                &format!(
+                    "INSERT INTO records ({V1_COLUMNS}) VALUES ({})",
+                    (1..=18)
+                        .map(|i| format!("?{i}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                rusqlite::params_from_iter(row.iter()),
+            )
+            .unwrap();
+        }
+    }
+    let migrated = history_json(&old, &[]);
+    check_migrated(&current, &migrated);
+    // The file is at version 2 now, every record's packages in their
+    // column and out of its figures; reading again reads the same.
+    {
+        let c = rusqlite::Connection::open(&old).unwrap();
+        let v: String = c
+            .query_row(
+                "SELECT value FROM imgaudit_meta WHERE key = 'schema_version'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(v, "2");
+        let left: i64 = c
+            .query_row(
+                "SELECT count(*) FROM records WHERE packages IS NULL OR figures LIKE '%\"packages\"%'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(left, 0);
+    }
+    assert_eq!(history_json(&old, &[]), migrated);
+    // A record added after the migration reads alongside the old ones.
+    let img = image(400_000);
+    imgaudit()
+        .args(["analyze", s(img.path()), "-q", "--history", s(&old)])
+        .args(["--series", "app"])
+        .assert()
+        .success();
+    let after = history_json(&old, &[]);
+    assert_eq!(after["records"].as_array().unwrap().len(), 5);
+    assert_eq!(after["records"][3], migrated["records"][3]);
+    // A damaged packages value is an error naming the file and the record.
+    let id = after["records"][1]["id"].as_i64().unwrap();
+    rusqlite::Connection::open(&old)
+        .unwrap()
+        .execute("UPDATE records SET packages = x'01ff' WHERE id = ?1", [id])
+        .unwrap();
+    let out = imgaudit()
+        .args(["history", "--history", s(&old)])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(s(&old)) && err.contains(&format!("record {id}: packages")),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn postgres_migrates_a_version_1_history() {
+    let Some(pg) = Pg::start("postgres_migrates") else {
+        return;
+    };
+    let t = tempfile::tempdir().unwrap();
+    let (current, rows) = v1_rows(t.path());
+    let mut c = postgres::Client::connect(
+        &format!(
+            "host=127.0.0.1 port={} user={PG_USER} password={} dbname=postgres",
+            pg.port, pg.password
+        ),
+        postgres::NoTls,
+    )
+    .unwrap();
+    c.batch_execute(&V1_SCHEMA.replace("{id}", "BIGSERIAL PRIMARY KEY"))
+        .unwrap();
+    let insert = format!(
+        "INSERT INTO records ({V1_COLUMNS}) VALUES ({})",
+        (1..=18)
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    for row in &rows {
+        use rusqlite::types::Value as V;
+        let params: Vec<Box<dyn postgres::types::ToSql + Sync>> = row
+            .iter()
+            .enumerate()
+            .map(|(i, v)| -> Box<dyn postgres::types::ToSql + Sync> {
+                match v {
+                    V::Integer(n) => Box::new(*n),
+                    V::Real(x) => Box::new(*x),
+                    V::Text(s) => Box::new(s.clone()),
+                    V::Null if i == 4 => Box::new(None::<String>),
+                    V::Null => Box::new(None::<i64>),
+                    V::Blob(_) => panic!("no blob in a version 1 record"),
+                }
+            })
+            .collect();
+        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
+            params.iter().map(|p| p.as_ref()).collect();
+        c.execute(&insert, &refs).unwrap();
+    }
+    let url = pg.url();
+    let read = || -> Value {
+        let out = imgaudit()
+            .args(["history", "--history", &url, "--format", "json"])
+            .env("PGPASSWORD", &pg.password)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let migrated = read();
+    check_migrated(&current, &migrated);
+    let v: String = c
+        .query_one(
+            "SELECT value FROM imgaudit_meta WHERE key = 'schema_version'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(v, "2");
+    let left: i64 = c
+        .query_one(
+            "SELECT count(*) FROM records WHERE packages IS NULL OR figures LIKE '%\"packages\"%'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0);
+    assert_eq!(read(), migrated);
 }

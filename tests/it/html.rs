@@ -176,6 +176,19 @@ fn analyze_html_in_chromium() {
         dom_bytes(&run.dom, "removable-bytes"),
         a["savings"]["removable_bytes"].as_i64().unwrap()
     );
+    // Download figures (issue 17): the image's, the removable groups' and
+    // the measured minimum.
+    for (id, v) in [
+        ("download-bytes", &a["totals"]["download_bytes"]),
+        (
+            "savings-removable-download",
+            &a["savings"]["removable_download_bytes"],
+        ),
+        ("minimum-download", &a["savings"]["minimum_download_bytes"]),
+    ] {
+        assert!(v.as_i64().unwrap() > 0, "{id}");
+        assert_eq!(dom_bytes(&run.dom, id), v.as_i64().unwrap(), "{id}");
+    }
     // One bar group per layer.
     assert_eq!(
         run.dom.matches("<title>layer ").count(),

@@ -28,9 +28,10 @@ fn jsonl(image: &str, extra: &[&str]) -> Vec<Value> {
 }
 
 /// The keys of every entry record, sorted.
-const ENTRY_KEYS: [&str; 12] = [
+const ENTRY_KEYS: [&str; 13] = [
     "bytes",
     "category",
+    "download_bytes",
     "final",
     "hidden_by",
     "kept_by_link",
@@ -55,17 +56,35 @@ fn check_consistency(image: &str) -> Vec<Value> {
     let t = &a["totals"];
     let header = &recs[0];
     assert_eq!(header["record"], "header");
-    assert_eq!(header["schema_version"], 1);
+    assert_eq!(header["schema_version"], 2);
     assert_eq!(header["image"], a["image"], "header names the same image");
     let layers = a["layers"].as_array().unwrap();
     assert_eq!(header["layers"].as_array().unwrap().len(), layers.len());
     let entries = &recs[1..];
     let (mut fin, mut hidden, mut files) = (0, 0, 0);
+    let (mut fin_download, mut hidden_download) = (0, 0);
     let mut per_layer = vec![0u64; layers.len()];
+    let mut download = vec![0u64; layers.len()];
+    let mut layer_recs: Vec<&Value> = Vec::new();
+    let mut in_layer = 0;
     let mut last: Option<(u64, String)> = None;
     for r in entries {
+        if r["record"] == "layer" {
+            // Each layer's entries follow its record, layers in order.
+            let l = u(&r["layer"]);
+            assert_eq!(l, layer_recs.len() as u64, "{r}");
+            if let Some(prev) = layer_recs.last() {
+                assert_eq!(u(&prev["entries"]), in_layer, "{prev}");
+            }
+            in_layer = 0;
+            layer_recs.push(r);
+            continue;
+        }
         assert_eq!(r["record"], "entry", "{r}");
+        in_layer += 1;
         let layer = u(&r["layer"]);
+        assert_eq!(layer + 1, layer_recs.len() as u64, "{r} outside its layer");
+        download[layer as usize] += u(&r["download_bytes"]);
         let path = r["path"].as_str().unwrap().to_string();
         // Layer order, then path order (byte order, as UTF-8 here).
         if let Some((l, p)) = &last {
@@ -123,9 +142,17 @@ fn check_consistency(image: &str) -> Vec<Value> {
             per_layer[layer as usize] += bytes;
             if is_final || r["kept_by_link"] == true {
                 fin += bytes;
+                fin_download += u(&r["download_bytes"]);
             } else {
                 hidden += bytes;
+                hidden_download += u(&r["download_bytes"]);
             }
+        }
+        // A package only where a final package database lists the path.
+        if !r["package"].is_null() {
+            assert!(r["package"].is_string(), "{r}");
+            assert!(["file", "hardlink", "symlink"].contains(&ty), "{r}");
+            assert!(["added", "modified"].contains(&op), "{r}");
         }
         if is_final && (ty == "file" || ty == "hardlink") {
             files += 1;
@@ -137,6 +164,40 @@ fn check_consistency(image: &str) -> Vec<Value> {
     for (i, l) in layers.iter().enumerate() {
         assert_eq!(per_layer[i], u(&l["file_bytes"]), "layer {i} file_bytes");
     }
+    // Download (issue 17): each layer's entries and its unattributed bytes
+    // add up to its stored size, which is the blob's size when the
+    // manifest names one; the surviving and hidden files' figures are the
+    // report's final and wasted download bytes.
+    assert_eq!(layer_recs.len(), layers.len(), "one layer record per layer");
+    if let Some(prev) = layer_recs.last() {
+        assert_eq!(u(&prev["entries"]), in_layer, "{prev}");
+    }
+    for (i, (l, r)) in layers.iter().zip(&layer_recs).enumerate() {
+        assert_eq!(
+            u(&r["download_bytes"]),
+            u(&l["download_bytes"]),
+            "layer {i}"
+        );
+        assert_eq!(
+            download[i] + u(&r["unattributed_bytes"]),
+            u(&l["download_bytes"]),
+            "layer {i}: Σ entries' download_bytes + unattributed_bytes"
+        );
+        assert_eq!(u(&r["tar_bytes"]), u(&l["tar_bytes"]), "layer {i}");
+        if let Some(c) = header["layers"][i]["download_bytes"].as_u64() {
+            assert_eq!(c, u(&l["download_bytes"]), "layer {i}: the blob's size");
+        }
+    }
+    assert_eq!(
+        fin_download,
+        u(&t["final_download_bytes"]),
+        "final download"
+    );
+    assert_eq!(
+        hidden_download,
+        u(&t["wasted_download_bytes"]),
+        "wasted download"
+    );
     recs
 }
 
@@ -155,6 +216,31 @@ fn jsonl_adds_up_on_the_demo_image() {
     assert!(recs.iter().any(|r| r["hidden_by"].is_u64()));
     assert!(recs.iter().any(|r| r["op"] == "removed"));
     assert!(recs.iter().any(|r| r["category"].is_string()));
+    // Packages: each surviving file's owner as the report attributes it,
+    // so the surviving files of a package add up to its bytes.
+    let a = analyze_json(&demo.display().to_string(), &[]);
+    let mut by_package: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
+    for r in &recs {
+        if r["record"] == "entry" && r["type"] == "file" && r["final"] == true {
+            if let Some(p) = r["package"].as_str() {
+                let e = by_package.entry(p.to_string()).or_default();
+                e.0 += u(&r["bytes"]);
+                e.1 += u(&r["download_bytes"]);
+            }
+        }
+    }
+    let packages = a["packages"].as_array().unwrap();
+    assert!(!packages.is_empty() && !by_package.is_empty());
+    for p in packages {
+        let name = p["name"].as_str().unwrap();
+        let (bytes, download) = by_package.get(name).copied().unwrap_or_default();
+        assert_eq!(bytes, u(&p["bytes"]), "package {name} bytes");
+        assert_eq!(download, u(&p["download_bytes"]), "package {name} download");
+    }
+    assert_eq!(by_package.len(), packages.len());
+    // Without classification there is no package.
+    let bare = jsonl(&demo.display().to_string(), &["--sizes-only"]);
+    assert!(bare.iter().all(|r| r["package"].is_null()));
 }
 
 #[test]
@@ -289,7 +375,8 @@ fn jsonl_keeps_raw_bytes_of_names_that_are_not_utf8() {
         .plain(b.into_inner().unwrap())
         .write(t.path(), |_, _| {});
     let recs = check_consistency(&oci(t.path()));
-    let r = &recs[1];
+    assert_eq!(recs[1]["record"], "layer");
+    let r = &recs[2];
     assert_eq!(r["path_hex"], "6eff6d65");
     assert_eq!(r["path"], "/n\u{fffd}me");
 }
@@ -360,7 +447,12 @@ final, wasted = duckdb.sql(f"""
   FROM read_json_auto('{sys.argv[1]}', format='newline_delimited')
   WHERE record = 'entry' AND type = 'file' AND op <> 'removed'
 """).fetchall()[0]
-print(final, wasted)
+download, = duckdb.sql(f"""
+  SELECT sum(download_bytes) FILTER (WHERE record = 'entry')
+       + sum(unattributed_bytes) FILTER (WHERE record = 'layer')
+  FROM read_json_auto('{sys.argv[1]}', format='newline_delimited')
+""").fetchall()[0]
+print(final, wasted, download)
 "#;
     let out = std::process::Command::new("python3")
         .args(["-c", script])
@@ -376,7 +468,10 @@ print(final, wasted)
     let t = &a["totals"];
     assert_eq!(
         got.trim(),
-        format!("{} {}", t["final_bytes"], t["wasted_bytes"])
+        format!(
+            "{} {} {}",
+            t["final_bytes"], t["wasted_bytes"], t["download_bytes"]
+        )
     );
 }
 

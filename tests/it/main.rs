@@ -15,6 +15,7 @@ mod diff;
 mod dive_ci;
 mod dive_compat;
 mod dive_matrix;
+mod download_accuracy;
 mod errors;
 mod explorer;
 mod first_hour;

@@ -72,7 +72,9 @@ fn tables_fit_the_terminal_width_or_take_their_full_width() {
         if width == 80 {
             assert!(!header.contains("Added"), "{narrow}");
             assert!(
-                narrow.contains("(Added, Modified, Removed not shown to fit 80 columns"),
+                narrow.contains(
+                    "(Added, Modified, Removed, Wasted download not shown to fit 80 columns"
+                ),
                 "{narrow}"
             );
             // created_by is cut with an ellipsis, on one line per layer.

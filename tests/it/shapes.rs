@@ -63,8 +63,19 @@ fn every_shape_matches_the_recipe() {
             a["largest_files"][0]["bytes"], expected["largest_file"]["bytes"],
             "{shape}"
         );
+        // Each layer's download bytes are its stored size; the image's, their sum.
+        let layers = a["layers"].as_array().unwrap();
+        let mut sum = 0;
+        for l in layers {
+            if let Some(c) = l["compressed_bytes"].as_u64() {
+                assert_eq!(l["download_bytes"].as_u64(), Some(c), "{shape}");
+            }
+            sum += l["download_bytes"].as_u64().unwrap();
+        }
+        assert_eq!(a["totals"]["download_bytes"].as_u64(), Some(sum), "{shape}");
         // Everything but source fields and compressed sizes is identical across shapes.
         let mut norm = a.clone();
+        crate::common::without_download(&mut norm);
         norm["image"] = Value::Null;
         norm["totals"]["compressed_bytes"] = Value::Null;
         norm["savings"]["minimum_compressed_bytes"] = Value::Null;

@@ -44,11 +44,13 @@
     }
     return out;
   }
-  // Model arrays: [0, name, bytes, files, children] a directory,
-  // [1, name, bytes, layer, category, package, modified] a file,
-  // [2, name, bytes, files] folded small files (-1: none).
+  // Model arrays: [0, name, bytes, files, children, download] a directory,
+  // [1, name, bytes, layer, category, package, modified, download] a file,
+  // [2, name, bytes, files, download] folded small files (-1: none);
+  // download: the stored (compressed) bytes attributed to the files.
   function load(a, parent, index) {
     var n = { t: a[0], name: a[1], bytes: a[2], parent: parent, kids: [], cats: {} };
+    n.download = a[0] === 0 ? a[5] : a[0] === 1 ? a[7] : a[4];
     n.path = !parent ? "/" : (parent.path === "/" ? "/" : parent.path + "/") + n.name;
     if (n.t === 0) {
       n.files = a[3];
@@ -109,6 +111,7 @@
       o.value = String(l.index);
       o.textContent = "layer " + l.index + " · " + human(l.file_bytes) +
         (l.wasted_bytes ? " (" + human(l.wasted_bytes) + " wasted)" : "") +
+        " · download " + human(l.download_bytes) +
         (l.created_by ? " · " + l.created_by.slice(0, 70) : "");
       sel.appendChild(o);
     });
@@ -121,6 +124,7 @@
     function describe(n) {
       var lines = [[n.t === 0 ? "directory" : n.t === 1 ? "file" : "folded", n.path]];
       lines.push(["bytes", human(n.bytes) + " (" + n.bytes.toLocaleString("en") + " B)"]);
+      if (typeof n.download === "number") lines.push(["download", human(n.download) + " (" + n.download.toLocaleString("en") + " B stored, as pulled)"]);
       if (n.t === 1) {
         var l = layers[n.layer];
         lines.push(["layer", n.layer + (l && l.created_by ? " · " + l.created_by : "")]);

@@ -5,7 +5,7 @@ use super::{bytes, count};
 use crate::analysis::Analysis;
 use crate::breakdown::Savings;
 use crate::report::model::{Cell, Column, Line, Notes, Span, Table};
-use crate::report::words::{layer_id, opt_bytes, LAYER_ID};
+use crate::report::words::{layer_id, DOWNLOAD, LAYER_ID, WASTED_DOWNLOAD};
 
 pub struct AnalysisSections {
     pub layers: Table,
@@ -35,12 +35,13 @@ pub fn analysis(a: &Analysis) -> AnalysisSections {
         vec![
             Column::right("#"),
             Column::left(LAYER_ID),
-            Column::right("Compressed"),
+            Column::right(DOWNLOAD),
             Column::right("Files size"),
             Column::right("Added").optional(),
             Column::right("Modified").optional(),
             Column::right("Removed").optional(),
             Column::right("Wasted"),
+            Column::right(WASTED_DOWNLOAD).optional(),
             Column::left("Created by").shorten(),
         ],
     );
@@ -48,22 +49,31 @@ pub fn analysis(a: &Analysis) -> AnalysisSections {
         layers.row(vec![
             count(l.index),
             Cell::Text(layer_id(l.diff_id.as_str())),
-            Cell::Text(opt_bytes(l.compressed_bytes)),
+            bytes(l.download_bytes),
             bytes(l.file_bytes),
             count(l.added),
             count(l.modified),
             count(l.removed),
             bytes(l.wasted_bytes),
+            bytes(l.wasted_download_bytes),
             Cell::Command(l.created_by.clone().unwrap_or_default()),
         ]);
     }
     let mut dirs = Table::new(
         "largest-dirs",
         "Largest directories",
-        vec![Column::left("Directory"), Column::right("Size")],
+        vec![
+            Column::left("Directory"),
+            Column::right("Size"),
+            Column::right(DOWNLOAD),
+        ],
     );
     for d in &a.largest_dirs {
-        dirs.row(vec![Cell::Path(d.path.clone()), bytes(d.bytes)]);
+        dirs.row(vec![
+            Cell::Path(d.path.clone()),
+            bytes(d.bytes),
+            bytes(d.download_bytes),
+        ]);
     }
     let mut files = Table::new(
         "largest-files",
@@ -71,6 +81,7 @@ pub fn analysis(a: &Analysis) -> AnalysisSections {
         vec![
             Column::left("File"),
             Column::right("Size"),
+            Column::right(DOWNLOAD),
             Column::right("Layer"),
         ],
     );
@@ -78,6 +89,7 @@ pub fn analysis(a: &Analysis) -> AnalysisSections {
         files.row(vec![
             Cell::Path(f.path.clone()),
             bytes(f.bytes),
+            bytes(f.download_bytes),
             count(f.layer),
         ]);
     }
@@ -147,7 +159,9 @@ fn categories(a: &Analysis) -> Table {
             Column::left("Category"),
             Column::left("Group"),
             Column::right("Final"),
+            Column::right(DOWNLOAD),
             Column::right("Wasted"),
+            Column::right(WASTED_DOWNLOAD).optional(),
             Column::right("Files"),
             Column::left("Removable"),
         ],
@@ -161,7 +175,9 @@ fn categories(a: &Analysis) -> Table {
             Cell::Category(c.id.clone()),
             Cell::text(&c.group),
             bytes(c.final_bytes),
+            bytes(c.final_download_bytes),
             bytes(c.wasted_bytes),
+            bytes(c.wasted_download_bytes),
             count(c.files),
             Cell::text(if c.removable { "yes" } else { "" }),
         ]);
@@ -185,6 +201,7 @@ fn packages(a: &Analysis) -> Table {
             Column::left("Manager").optional(),
             Column::left("Version").shorten(),
             Column::right("Size"),
+            Column::right(DOWNLOAD),
             Column::right("Files").optional(),
             Column::right("Layer"),
             Column::left("Category"),
@@ -200,6 +217,7 @@ fn packages(a: &Analysis) -> Table {
             Cell::Text(manager),
             Cell::Name(p.version.clone()),
             bytes(p.bytes),
+            bytes(p.download_bytes),
             count(p.files),
             count(p.layer),
             Cell::Category(p.category.clone()),
@@ -213,6 +231,7 @@ fn savings_tables(s: &Savings) -> (Table, Option<Table>, Table) {
         vec![
             Column::left("Removable"),
             Column::right("Bytes"),
+            Column::right(DOWNLOAD),
             Column::left("Fix").optional(),
         ]
     };
@@ -230,10 +249,16 @@ fn savings_tables(s: &Savings) -> (Table, Option<Table>, Table) {
             Column::left("Item"),
             Column::right("Layer"),
             Column::right("Bytes"),
+            Column::right(DOWNLOAD),
         ],
     );
     for g in &s.removable {
-        let row = vec![Cell::text(&g.group), bytes(g.subtotal), Cell::text(&g.fix)];
+        let row = vec![
+            Cell::text(&g.group),
+            bytes(g.subtotal),
+            bytes(g.download_subtotal),
+            Cell::text(&g.fix),
+        ];
         if g.in_final {
             t.row(row);
         } else {
@@ -246,19 +271,21 @@ fn savings_tables(s: &Savings) -> (Table, Option<Table>, Table) {
                 Cell::Path(it.label.clone()),
                 Cell::Text(layers.join(",")),
                 bytes(it.bytes),
+                bytes(it.download_bytes),
             ]);
         }
     }
     t.strong_row(vec![
         Cell::text("Total removable from the final filesystem"),
         bytes(s.removable_bytes),
+        bytes(s.removable_download_bytes),
         Cell::Empty,
     ]);
     let shipped = (!shipped.is_empty()).then_some(shipped);
     (t, shipped, items)
 }
 
-/// "Minimum: X (final F - removable R); compressed ≈ C (…)".
+/// "Minimum: X (final F - removable R); download D (of T, measured per file)".
 pub fn minimum_line(a: &Analysis, s: &Savings) -> Line {
     let mut line = vec![
         Span::Strong(format!("Minimum: {}", crate::units::human(s.minimum_bytes))),
@@ -268,11 +295,10 @@ pub fn minimum_line(a: &Analysis, s: &Savings) -> Line {
             crate::units::human(s.removable_bytes)
         )),
     ];
-    if let Some(c) = s.minimum_compressed_bytes {
-        line.push(Span::text(format!(
-            "; compressed ≈ {} (estimated at the image's compression ratio)",
-            crate::units::human(c)
-        )));
-    }
+    line.push(Span::text(format!(
+        "; download {} (of {}, measured per file)",
+        crate::units::human(s.minimum_download_bytes),
+        crate::units::human(a.totals.download_bytes)
+    )));
     line
 }

@@ -5,7 +5,9 @@
 use super::{bytes, change_cells, count, count_change_cells, delta};
 use crate::diff::{Change, Diff};
 use crate::report::model::{Cell, Column, Line, Span, Table};
-use crate::report::words::{image_name, layer_id, plural, points, LAYER_ID};
+use crate::report::words::{
+    image_name, layer_id, plural, points, signed, DOWNLOAD, DOWNLOAD_DELTA, LAYER_ID,
+};
 use crate::units::human;
 
 pub struct DiffSections {
@@ -41,6 +43,20 @@ fn named_change(name: Cell, c: &Change) -> Vec<Cell> {
     v
 }
 
+/// [`change_columns`] plus the change of the rows' download bytes.
+fn change_download_columns(first: &'static str) -> Vec<Column> {
+    let mut v = change_columns(first);
+    v.push(Column::right(DOWNLOAD_DELTA));
+    v
+}
+
+/// [`named_change`] plus the change of the download bytes.
+fn named_change_download(name: Cell, c: &Change, download: &Change) -> Vec<Cell> {
+    let mut v = named_change(name, c);
+    v.push(delta(download));
+    v
+}
+
 pub fn diff(d: &Diff) -> DiffSections {
     let identical = d.is_empty().then(|| identical_line(d));
     let mut totals = Table::new("totals", "Totals", change_columns("Figure"));
@@ -54,6 +70,11 @@ pub fn diff(d: &Diff) -> DiffSections {
     if let Some(c) = &t.removable_bytes {
         totals.row(named_change(Cell::text("removable"), c));
     }
+    totals.row(named_change(Cell::text("download"), &t.download_bytes));
+    totals.row(named_change(
+        Cell::text("wasted download"),
+        &t.wasted_download_bytes,
+    ));
     for (name, c) in [("files", &t.files), ("layers", &t.layers)] {
         let mut row = vec![Cell::text(name)];
         row.extend(count_change_cells(c));
@@ -78,15 +99,27 @@ pub fn diff(d: &Diff) -> DiffSections {
     let (groups, categories) = if d.groups.is_empty() {
         (None, None)
     } else {
-        let mut g = Table::new("groups", "Groups (final bytes)", change_columns("Group"));
+        let mut g = Table::new(
+            "groups",
+            "Groups (final bytes)",
+            change_download_columns("Group"),
+        );
         for x in &d.groups {
-            g.row(named_change(Cell::text(&x.group), &x.final_bytes));
+            g.row(named_change_download(
+                Cell::text(&x.group),
+                &x.final_bytes,
+                &x.final_download_bytes,
+            ));
         }
-        let mut columns = change_columns("Category");
+        let mut columns = change_download_columns("Category");
         columns.insert(1, Column::left("Group").optional());
         let mut c = Table::new("categories", "Categories (final bytes)", columns);
         for x in &d.categories {
-            let mut row = named_change(Cell::Category(x.id.clone()), &x.final_bytes);
+            let mut row = named_change_download(
+                Cell::Category(x.id.clone()),
+                &x.final_bytes,
+                &x.final_download_bytes,
+            );
             row.insert(1, Cell::text(&x.group));
             c.row(row);
         }
@@ -105,14 +138,19 @@ pub fn diff(d: &Diff) -> DiffSections {
             let mut t = Table::new(
                 "savings",
                 "Savings breakdown, side by side",
-                change_columns("Removable"),
+                change_download_columns("Removable"),
             );
             for r in s.removable.iter().filter(|r| r.in_final) {
-                t.row(named_change(Cell::text(&r.group), &r.subtotal));
+                t.row(named_change_download(
+                    Cell::text(&r.group),
+                    &r.subtotal,
+                    &r.download_subtotal,
+                ));
             }
-            t.strong_row(named_change(
+            t.strong_row(named_change_download(
                 Cell::text("Total removable from the final filesystem"),
                 &s.removable_bytes,
+                &s.removable_download_bytes,
             ));
             t
         }),
@@ -141,6 +179,13 @@ fn savings_notes(s: &crate::diff::SavingsDiff) -> Vec<Line> {
             "{} → {}",
             human(s.minimum_bytes.before),
             human(s.minimum_bytes.after)
+        )),
+        Span::text("; its download (measured per file): "),
+        Span::Strong(format!(
+            "{} → {} ({})",
+            human(s.minimum_download_bytes.before),
+            human(s.minimum_download_bytes.after),
+            signed(s.minimum_download_bytes.delta)
         )),
     ]);
     v
@@ -183,6 +228,7 @@ fn packages(d: &Diff) -> Table {
             Column::right("Before"),
             Column::right("After"),
             Column::right("Δ"),
+            Column::right(DOWNLOAD_DELTA),
         ],
     );
     for (kind, v) in [
@@ -204,6 +250,7 @@ fn packages(d: &Diff) -> Table {
                 bytes(x.bytes.before),
                 bytes(x.bytes.after),
                 delta(&x.bytes),
+                delta(&x.download_bytes),
             ]);
         }
     }
@@ -215,9 +262,10 @@ fn layers(d: &Diff) -> Table {
     let mut t = Table::new(
         "layers",
         format!(
-            "Layers by diff_id ({} shared = {}, {} only before, {} only after)",
+            "Layers by diff_id ({} shared = {}, download {}, {} only before, {} only after)",
             l.shared.len(),
             human(l.shared_file_bytes),
+            human(l.shared_download_bytes),
             l.only_before.len(),
             l.only_after.len()
         ),
@@ -227,6 +275,7 @@ fn layers(d: &Diff) -> Table {
             Column::right("Before #"),
             Column::right("After #"),
             Column::right("Files size"),
+            Column::right(DOWNLOAD),
             Column::left("Created by").shorten(),
         ],
     );
@@ -243,6 +292,7 @@ fn layers(d: &Diff) -> Table {
                 index(x.before_index),
                 index(x.after_index),
                 bytes(x.file_bytes),
+                bytes(x.download_bytes),
                 Cell::Command(x.created_by.clone().unwrap_or_default()),
             ]);
         }

@@ -105,7 +105,10 @@ fn same_image_from_archive_layout_registry_and_daemon() {
     // how the layers were stored (uncompressed in the export).
     // Download bytes describe the bytes as this source stores them: the
     // export's tars (docs/ACCOUNTING.md).
-    assert_eq!(daemon["totals"]["download_bytes"], daemon["totals"]["tar_bytes"]);
+    assert_eq!(
+        daemon["totals"]["download_bytes"],
+        daemon["totals"]["tar_bytes"]
+    );
     let (mut dt, mut rt) = (daemon["totals"].clone(), registry["totals"].clone());
     crate::common::without_download(&mut dt);
     crate::common::without_download(&mut rt);

@@ -322,7 +322,17 @@ pub fn read_layer(
     let decoder = match compression {
         Compression::None => Decoder::Plain(buffered),
         Compression::Gzip => {
-            Decoder::Gzip(GzDecoder::metered(buffered, inflater, Some(meter.clone())))
+            // igzip decodes ahead into its own buffers, so what it reports
+            // consumed depends on how the input arrives: the download
+            // figures would differ between sources of the same blob. Until
+            // its consumption is placed exactly, metered layers decode
+            // with zlib-rs (`inflater` is kept for that day).
+            let _ = inflater;
+            Decoder::Gzip(GzDecoder::metered(
+                buffered,
+                Inflater::ZlibRs,
+                Some(meter.clone()),
+            ))
         }
         Compression::Zstd => Decoder::Zstd(
             zstd::stream::read::Decoder::with_buffer(Counted::new(buffered, Some(meter.clone())))

@@ -337,22 +337,7 @@ impl<'a> Ctx<'a> {
             .map(|(e, &d)| (*e, d))
             .collect();
         if v.is_empty() {
-            let Some(s) = &self.a.savings else {
-                return Vec::new();
-            };
-            return s
-                .removable
-                .iter()
-                .filter(|g| g.categories.iter().any(|x| x == id))
-                .flat_map(|g| g.items.iter())
-                .take(CONTRIBUTORS)
-                .map(|it| Contributor {
-                    name: it.label.clone(),
-                    bytes: Some(it.download_bytes),
-                    layer: it.layers.first().copied(),
-                    kind: ContributorKind::Item,
-                })
-                .collect();
+            return self.category_items(id, |it| it.download_bytes);
         }
         v.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.path.cmp(&y.0.path)));
         v.into_iter()
@@ -446,8 +431,18 @@ impl<'a> Ctx<'a> {
         if !paths.is_empty() {
             return paths;
         }
+        self.category_items(id, |it| it.bytes)
+    }
+
+    /// The savings items of the groups that hold category `id`, measured by
+    /// `bytes` (for categories that list no path of their own).
+    fn category_items(
+        &self,
+        id: &str,
+        bytes: impl Fn(&crate::breakdown::SavingsItem) -> u64,
+    ) -> Vec<Contributor> {
         let Some(s) = &self.a.savings else {
-            return paths;
+            return Vec::new();
         };
         s.removable
             .iter()
@@ -456,7 +451,7 @@ impl<'a> Ctx<'a> {
             .take(CONTRIBUTORS)
             .map(|it| Contributor {
                 name: it.label.clone(),
-                bytes: Some(it.bytes),
+                bytes: Some(bytes(it)),
                 layer: it.layers.first().copied(),
                 kind: ContributorKind::Item,
             })

@@ -19,8 +19,8 @@
 //! beyond one call: input and output slices are handed over for one
 //! `isal_inflate` call and the pointers cleared after.
 
-use super::meter::{Counted, Meter};
-use std::io::{self, BufReader, Read};
+use super::meter::{count, Meter};
+use std::io::{self, BufRead, BufReader, Read};
 use std::sync::Arc;
 
 /// Which gzip decoder a layer read uses.
@@ -54,8 +54,8 @@ impl Inflater {
 /// returns the reader; bytes it buffered past the stream's end are dropped
 /// (they were read, so a hashing reader underneath has seen them).
 pub enum GzDecoder<R: Read> {
-    /// flate2 with zlib-rs.
-    ZlibRs(Box<flate2::bufread::MultiGzDecoder<Counted<BufReader<R>>>>),
+    /// zlib-rs (through flate2's raw inflate), with our gzip framing.
+    ZlibRs(Box<ZlibGzDecoder<R>>),
     /// ISA-L igzip.
     #[cfg(feature = "isal")]
     Isal(Box<isal::IsalGzDecoder<R>>),
@@ -74,18 +74,33 @@ impl<R: Read> GzDecoder<R> {
         match which.resolved() {
             #[cfg(feature = "isal")]
             Inflater::Isal => GzDecoder::Isal(Box::new(isal::IsalGzDecoder::new(inner, meter))),
-            _ => GzDecoder::ZlibRs(Box::new(flate2::bufread::MultiGzDecoder::new(
-                Counted::new(inner, meter),
-            ))),
+            _ => GzDecoder::ZlibRs(Box::new(ZlibGzDecoder::new(inner, meter))),
         }
     }
 
     /// The underlying reader.
     pub fn into_inner(self) -> R {
         match self {
-            GzDecoder::ZlibRs(d) => d.into_inner().into_inner().into_inner(),
+            GzDecoder::ZlibRs(d) => d.input.inner,
             #[cfg(feature = "isal")]
             GzDecoder::Isal(d) => d.into_inner(),
+        }
+    }
+}
+
+impl<R: Read> GzDecoder<R> {
+    /// A read has just ended on a stop of the meter: let the decoder take
+    /// the input it would take before writing its next byte, so that what
+    /// it has consumed there does not depend on how the input arrived
+    /// (meter.rs). zlib-rs decodes the next code before it finds the output
+    /// full, and takes that code's bytes only if they are at hand; when the
+    /// read used up the buffered input, this offers it the next bytes with
+    /// no room for output. igzip is not metered exactly and needs nothing.
+    pub fn complete_lookahead(&mut self) -> io::Result<()> {
+        match self {
+            GzDecoder::ZlibRs(d) => d.complete_lookahead(),
+            #[cfg(feature = "isal")]
+            GzDecoder::Isal(_) => Ok(()),
         }
     }
 }
@@ -100,68 +115,326 @@ impl<R: Read> Read for GzDecoder<R> {
     }
 }
 
+/// Compressed bytes read from the source at a time.
+const IN_CAP: usize = 256 * 1024;
+/// Spare bytes after the input buffer that igzip is never given as
+/// input: its word-at-a-time bit reader, and its bookkeeping on a
+/// corrupt stream, can reach a few bytes past `avail_in` (the fuzz
+/// target found a stream where it counted one byte more than it was
+/// given); with the pad such a read stays inside this allocation.
+const PAD: usize = 64;
+
+/// The compressed side: our own buffer (with a pad igzip needs, so that
+/// what it is pointed at is always followed by memory we own), counting what
+/// the decoder consumes on the meter.
+pub(super) struct Input<R> {
+    inner: R,
+    buf: Box<[u8]>,
+    pos: usize,
+    end: usize,
+    /// Counts what igzip consumes (download cost per tar entry).
+    meter: Option<Arc<Meter>>,
+}
+
+impl<R: Read> Read for Input<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let n = {
+            let avail = self.fill_buf()?;
+            let n = avail.len().min(out.len());
+            out[..n].copy_from_slice(&avail[..n]);
+            n
+        };
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: Read> BufRead for Input<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.pos == self.end {
+            self.pos = 0;
+            self.end = 0;
+            self.end = loop {
+                match self.inner.read(&mut self.buf[..IN_CAP]) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                }
+            };
+        }
+        Ok(&self.buf[self.pos..self.end])
+    }
+
+    fn consume(&mut self, n: usize) {
+        let to = (self.pos + n).min(self.end);
+        count(&self.meter, to - self.pos);
+        self.pos = to;
+    }
+}
+
+const FTEXT_RESERVED: u8 = 0xe0;
+const FHCRC: u8 = 0x02;
+const FEXTRA: u8 = 0x04;
+const FNAME: u8 = 0x08;
+const FCOMMENT: u8 = 0x10;
+
+fn bad(msg: &'static str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, msg)
+}
+
+fn cut_short() -> io::Error {
+    io::Error::new(io::ErrorKind::UnexpectedEof, "gzip header is cut short")
+}
+
+/// Read exactly `out.len()` header bytes, adding them to the header CRC.
+fn header_bytes<R: BufRead>(
+    r: &mut R,
+    out: &mut [u8],
+    crc: &mut flate2::Crc,
+) -> io::Result<()> {
+    r.read_exact(out).map_err(|e| match e.kind() {
+        io::ErrorKind::UnexpectedEof => cut_short(),
+        _ => e,
+    })?;
+    crc.update(out);
+    Ok(())
+}
+
+/// Skip `n` header bytes (FEXTRA) or, with `n == None`, a zero-terminated
+/// field (FNAME, FCOMMENT), without holding them: a hostile name of
+/// any length costs no memory.
+fn skip_field<R: BufRead>(
+    r: &mut R,
+    mut n: Option<u64>,
+    crc: &mut flate2::Crc,
+) -> io::Result<()> {
+    loop {
+        if n == Some(0) {
+            return Ok(());
+        }
+        let buf = r.fill_buf()?;
+        if buf.is_empty() {
+            return Err(cut_short());
+        }
+        let (take, end) = match n {
+            Some(left) => {
+                let take = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+                n = Some(left - take as u64);
+                (take, false)
+            }
+            None => match buf.iter().position(|&b| b == 0) {
+                Some(i) => (i + 1, true),
+                None => (buf.len(), false),
+            },
+        };
+        crc.update(&buf[..take]);
+        r.consume(take);
+        if end {
+            return Ok(());
+        }
+    }
+}
+
+/// Read and check one member's header (RFC 1952 §2.3), leaving the
+/// reader at its deflate data.
+pub(super) fn read_header<R: BufRead>(r: &mut R) -> io::Result<()> {
+    let mut crc = flate2::Crc::new();
+    let mut base = [0u8; 10];
+    header_bytes(r, &mut base, &mut crc)?;
+    if base[0] != 0x1f || base[1] != 0x8b {
+        return Err(bad("not a gzip member (bad gzip header)"));
+    }
+    if base[2] != 8 {
+        return Err(bad("gzip compression method is not deflate"));
+    }
+    let flags = base[3];
+    if flags & FTEXT_RESERVED != 0 {
+        return Err(bad("gzip header sets reserved flags"));
+    }
+    if flags & FEXTRA != 0 {
+        let mut len = [0u8; 2];
+        header_bytes(r, &mut len, &mut crc)?;
+        skip_field(r, Some(u16::from_le_bytes(len) as u64), &mut crc)?;
+    }
+    if flags & FNAME != 0 {
+        skip_field(r, None, &mut crc)?;
+    }
+    if flags & FCOMMENT != 0 {
+        skip_field(r, None, &mut crc)?;
+    }
+    if flags & FHCRC != 0 {
+        let want = (crc.sum() & 0xffff) as u16;
+        let mut got = [0u8; 2];
+        header_bytes(r, &mut got, &mut crc)?;
+        if u16::from_le_bytes(got) != want {
+            return Err(bad("gzip header CRC does not match"));
+        }
+    }
+    Ok(())
+}
+
+impl<R: Read> Input<R> {
+    /// Takes over what `buffered` holds, then reads its inner reader.
+    fn new(buffered: BufReader<R>, meter: Option<Arc<Meter>>) -> Self {
+        let mut buf = vec![0u8; IN_CAP.max(buffered.buffer().len()) + PAD].into_boxed_slice();
+        let end = buffered.buffer().len();
+        buf[..end].copy_from_slice(buffered.buffer());
+        Input {
+            inner: buffered.into_inner(),
+            buf,
+            pos: 0,
+            end,
+            meter,
+        }
+    }
+
+    /// Everything read from the source has been consumed.
+    fn drained(&self) -> bool {
+        self.pos == self.end
+    }
+}
+
+/// zlib-rs's raw inflate (flate2's `Decompress`) member after member, with
+/// the gzip header and trailer read here, as for igzip, so that every byte
+/// the decoder takes passes through [`Input`] and is counted.
+pub struct ZlibGzDecoder<R> {
+    input: Input<R>,
+    z: flate2::Decompress,
+    crc: flate2::Crc,
+    /// The next bytes are a member's header (or the end of the stream).
+    at_member_start: bool,
+    /// At least one member has been read (so the end of input may follow).
+    after_member: bool,
+    /// The stream ended cleanly after a member.
+    done: bool,
+}
+
+fn corrupt_deflate() -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, "corrupt deflate stream")
+}
+
+fn truncated() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        "gzip stream ends before its last member is complete (truncated blob?)",
+    )
+}
+
+impl<R: Read> ZlibGzDecoder<R> {
+    fn new(buffered: BufReader<R>, meter: Option<Arc<Meter>>) -> Self {
+        ZlibGzDecoder {
+            input: Input::new(buffered, meter),
+            z: flate2::Decompress::new(false),
+            crc: flate2::Crc::new(),
+            at_member_start: true,
+            after_member: false,
+            done: false,
+        }
+    }
+
+    /// One inflate call on what is buffered; (consumed, produced, ended).
+    fn step(&mut self, out: &mut [u8]) -> io::Result<(usize, usize, bool)> {
+        let input = self.input.fill_buf()?;
+        let (i0, o0) = (self.z.total_in(), self.z.total_out());
+        let status = self
+            .z
+            .decompress(input, out, flate2::FlushDecompress::None)
+            .map_err(|e| match e.needs_dictionary() {
+                Some(_) => io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "gzip stream asks for a preset dictionary",
+                ),
+                None => corrupt_deflate(),
+            })?;
+        let consumed = (self.z.total_in() - i0) as usize;
+        let produced = (self.z.total_out() - o0) as usize;
+        self.input.consume(consumed);
+        self.crc.update(&out[..produced]);
+        let ended = status == flate2::Status::StreamEnd;
+        if ended {
+            self.trailer()?;
+        }
+        Ok((consumed, produced, ended))
+    }
+
+    /// Check the member's CRC-32 and length trailer (RFC 1952 §2.3.1).
+    fn trailer(&mut self) -> io::Result<()> {
+        let mut t = [0u8; 8];
+        self.input.read_exact(&mut t).map_err(|e| match e.kind() {
+            io::ErrorKind::UnexpectedEof => truncated(),
+            _ => e,
+        })?;
+        let crc = u32::from_le_bytes([t[0], t[1], t[2], t[3]]);
+        let len = u32::from_le_bytes([t[4], t[5], t[6], t[7]]);
+        if crc != self.crc.sum() || len != self.z.total_out() as u32 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "gzip CRC-32 or length trailer does not match the data",
+            ));
+        }
+        self.at_member_start = true;
+        Ok(())
+    }
+
+    fn complete_lookahead(&mut self) -> io::Result<()> {
+        // Input left over: the decoder had all it wanted.
+        while !self.at_member_start && self.input.drained() {
+            if self.input.fill_buf()?.is_empty() {
+                break;
+            }
+            let (consumed, _, _) = self.step(&mut [])?;
+            if consumed == 0 {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<R: Read> Read for ZlibGzDecoder<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if out.is_empty() || self.done {
+            return Ok(0);
+        }
+        loop {
+            if self.at_member_start {
+                if self.after_member && self.input.fill_buf()?.is_empty() {
+                    self.done = true;
+                    return Ok(0);
+                }
+                read_header(&mut self.input)?;
+                self.after_member = true;
+                self.at_member_start = false;
+                self.z.reset(false);
+                self.crc.reset();
+            }
+            let eof = self.input.fill_buf()?.is_empty();
+            let (consumed, produced, ended) = self.step(out)?;
+            if produced > 0 {
+                return Ok(produced);
+            }
+            if ended {
+                continue;
+            }
+            if eof {
+                return Err(truncated());
+            }
+            if consumed == 0 {
+                // Input offered, output room given, nothing moved: refuse
+                // rather than spin.
+                return Err(corrupt_deflate());
+            }
+        }
+    }
+}
+
 #[cfg(feature = "isal")]
 mod isal {
-    use super::super::meter::{count, Meter};
+    use super::super::meter::Meter;
+    use super::{read_header, Input};
     use isal_sys::igzip_lib as ffi;
     use std::io::{self, BufRead, BufReader, Read};
     use std::sync::Arc;
-
-    /// Compressed bytes read from the source at a time.
-    const IN_CAP: usize = 256 * 1024;
-    /// Spare bytes after the input buffer that igzip is never given as
-    /// input: its word-at-a-time bit reader, and its bookkeeping on a
-    /// corrupt stream, can reach a few bytes past `avail_in` (the fuzz
-    /// target found a stream where it counted one byte more than it was
-    /// given); with the pad such a read stays inside this allocation.
-    const PAD: usize = 64;
-
-    /// The compressed side: our own buffer (with the pad), so that what
-    /// igzip is pointed at is always followed by memory we own.
-    struct Input<R> {
-        inner: R,
-        buf: Box<[u8]>,
-        pos: usize,
-        end: usize,
-        /// Counts what igzip consumes (download cost per tar entry).
-        meter: Option<Arc<Meter>>,
-    }
-
-    impl<R: Read> Read for Input<R> {
-        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-            let n = {
-                let avail = self.fill_buf()?;
-                let n = avail.len().min(out.len());
-                out[..n].copy_from_slice(&avail[..n]);
-                n
-            };
-            self.consume(n);
-            Ok(n)
-        }
-    }
-
-    impl<R: Read> BufRead for Input<R> {
-        fn fill_buf(&mut self) -> io::Result<&[u8]> {
-            if self.pos == self.end {
-                self.pos = 0;
-                self.end = 0;
-                self.end = loop {
-                    match self.inner.read(&mut self.buf[..IN_CAP]) {
-                        Ok(n) => break n,
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                        Err(e) => return Err(e),
-                    }
-                };
-            }
-            Ok(&self.buf[self.pos..self.end])
-        }
-
-        fn consume(&mut self, n: usize) {
-            let to = (self.pos + n).min(self.end);
-            count(&self.meter, to - self.pos);
-            self.pos = to;
-        }
-    }
 
     /// The inflate state lives on the heap (it holds a 64 KiB output window)
     /// and is freed with the decoder.
@@ -208,107 +481,6 @@ mod isal {
         done: bool,
     }
 
-    const FTEXT_RESERVED: u8 = 0xe0;
-    const FHCRC: u8 = 0x02;
-    const FEXTRA: u8 = 0x04;
-    const FNAME: u8 = 0x08;
-    const FCOMMENT: u8 = 0x10;
-
-    fn bad(msg: &'static str) -> io::Error {
-        io::Error::new(io::ErrorKind::InvalidData, msg)
-    }
-
-    fn cut_short() -> io::Error {
-        io::Error::new(io::ErrorKind::UnexpectedEof, "gzip header is cut short")
-    }
-
-    /// Read exactly `out.len()` header bytes, adding them to the header CRC.
-    fn header_bytes<R: BufRead>(
-        r: &mut R,
-        out: &mut [u8],
-        crc: &mut flate2::Crc,
-    ) -> io::Result<()> {
-        r.read_exact(out).map_err(|e| match e.kind() {
-            io::ErrorKind::UnexpectedEof => cut_short(),
-            _ => e,
-        })?;
-        crc.update(out);
-        Ok(())
-    }
-
-    /// Skip `n` header bytes (FEXTRA) or, with `n == None`, a zero-terminated
-    /// field (FNAME, FCOMMENT), without holding them: a hostile name of
-    /// any length costs no memory.
-    fn skip_field<R: BufRead>(
-        r: &mut R,
-        mut n: Option<u64>,
-        crc: &mut flate2::Crc,
-    ) -> io::Result<()> {
-        loop {
-            if n == Some(0) {
-                return Ok(());
-            }
-            let buf = r.fill_buf()?;
-            if buf.is_empty() {
-                return Err(cut_short());
-            }
-            let (take, end) = match n {
-                Some(left) => {
-                    let take = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
-                    n = Some(left - take as u64);
-                    (take, false)
-                }
-                None => match buf.iter().position(|&b| b == 0) {
-                    Some(i) => (i + 1, true),
-                    None => (buf.len(), false),
-                },
-            };
-            crc.update(&buf[..take]);
-            r.consume(take);
-            if end {
-                return Ok(());
-            }
-        }
-    }
-
-    /// Read and check one member's header (RFC 1952 §2.3), leaving the
-    /// reader at its deflate data.
-    fn read_header<R: BufRead>(r: &mut R) -> io::Result<()> {
-        let mut crc = flate2::Crc::new();
-        let mut base = [0u8; 10];
-        header_bytes(r, &mut base, &mut crc)?;
-        if base[0] != 0x1f || base[1] != 0x8b {
-            return Err(bad("not a gzip member (bad gzip header)"));
-        }
-        if base[2] != 8 {
-            return Err(bad("gzip compression method is not deflate"));
-        }
-        let flags = base[3];
-        if flags & FTEXT_RESERVED != 0 {
-            return Err(bad("gzip header sets reserved flags"));
-        }
-        if flags & FEXTRA != 0 {
-            let mut len = [0u8; 2];
-            header_bytes(r, &mut len, &mut crc)?;
-            skip_field(r, Some(u16::from_le_bytes(len) as u64), &mut crc)?;
-        }
-        if flags & FNAME != 0 {
-            skip_field(r, None, &mut crc)?;
-        }
-        if flags & FCOMMENT != 0 {
-            skip_field(r, None, &mut crc)?;
-        }
-        if flags & FHCRC != 0 {
-            let want = (crc.sum() & 0xffff) as u16;
-            let mut got = [0u8; 2];
-            header_bytes(r, &mut got, &mut crc)?;
-            if u16::from_le_bytes(got) != want {
-                return Err(bad("gzip header CRC does not match"));
-            }
-        }
-        Ok(())
-    }
-
     fn describe(code: i32) -> &'static str {
         match code {
             ffi::ISAL_INVALID_BLOCK => "invalid deflate block",
@@ -322,17 +494,8 @@ mod isal {
     impl<R: Read> IsalGzDecoder<R> {
         /// Takes over what `buffered` holds, then reads its inner reader.
         pub fn new(buffered: BufReader<R>, meter: Option<Arc<Meter>>) -> Self {
-            let mut buf = vec![0u8; IN_CAP.max(buffered.buffer().len()) + PAD].into_boxed_slice();
-            let end = buffered.buffer().len();
-            buf[..end].copy_from_slice(buffered.buffer());
             IsalGzDecoder {
-                inner: Input {
-                    inner: buffered.into_inner(),
-                    buf,
-                    pos: 0,
-                    end,
-                    meter,
-                },
+                inner: Input::new(buffered, meter),
                 state: State::new(),
                 at_member_start: true,
                 after_member: false,

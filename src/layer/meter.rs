@@ -8,22 +8,30 @@
 //! during it: a *jump*, at the decoded offset where that read's output
 //! began. The compressed bytes of a jump produced the decoded bytes from its
 //! offset to the next jump's: for zlib-rs that is exactly the read's own
-//! output; igzip and zstd take input ahead (zstd a whole block, up to
-//! 128 KiB of output, at a time), and the mapping stays right because the
-//! range only closes at the next jump. Inside a range, compressed offsets
-//! are interpolated: linearly for gzip (a range is one read), and for zstd,
-//! whose ranges span a block of many small entries, in proportion to each
-//! read's order-0 entropy (what its bytes would cost at best without
-//! matches), so that a text file next to a compressed archive in one block
-//! is not charged the archive's rate.
+//! output; zstd takes input ahead (a whole block, up to 128 KiB of output,
+//! at a time), and the mapping stays right because the range only closes at
+//! the next jump. Inside a range, compressed offsets are interpolated:
+//! linearly for gzip (a range is one read), and for zstd, whose ranges span
+//! a block of many small entries, in proportion to each piece's order-0
+//! entropy (what its bytes would cost at best without matches), so that a
+//! text file next to a compressed archive in one block is not charged the
+//! archive's rate.
 //!
 //! The tar walk tells the meter, as it parses each header, where the next
-//! header starts and ends ([`Meter::stop_at`]), and [`Metered`] never reads
-//! across such a boundary, so a read (and a jump) begins exactly on every
-//! header. The walk hands each entry's start to an [`Attribution`], which
-//! charges every entry the compressed bytes from its header to the next one
-//! as soon as the jumps around both are known: headers and padding go with
-//! their entry, and a layer's entries plus the bytes charged to no entry
+//! header starts ([`Meter::header_at`]), and [`Metered`] never reads across
+//! the *end* of that header: every read ends exactly where a header ends, so
+//! a gzip layer takes one decoder call per entry (its data, then the next
+//! header). Stopping at both ends of every header would place each header's
+//! start exactly too, but the second call per entry cost more than the issue
+//! allows (docs/PERFORMANCE.md); instead the header's start is interpolated
+//! inside its read. The error this leaves in one entry's figure (a share of
+//! one header, tens of bytes) is handed to its neighbour, so over any run of
+//! consecutive entries the errors cancel but for the run's two ends.
+//!
+//! The walk hands each entry's start to an [`Attribution`], which charges
+//! every entry the compressed bytes from its header to the next one as soon
+//! as the jumps around both are known: headers and padding go with their
+//! entry, and a layer's entries plus the bytes charged to no entry
 //! (end-of-archive blocks, the compressor's trailer, skipped members) sum to
 //! the blob's size exactly.
 //!
@@ -39,22 +47,76 @@ use std::sync::{Arc, Mutex};
 /// Most decoded bytes handed out per read.
 pub const STEP: usize = 256 * 1024;
 
+/// gzip: a decoded offset where a read ended on a stop (a header's end),
+/// with the compressed bytes consumed by then.
+#[derive(Debug, Default, Clone, Copy)]
+struct Anchor {
+    at: u64,
+    consumed: u64,
+    /// What a header costs here, 16ths of a byte: the running average of
+    /// the headers measured exactly before this anchor.
+    header16: u64,
+}
+
+/// A header's cost, 16ths of a byte, until one is measured (the median on
+/// real layers is 20 to 28 bytes; docs/ACCOUNTING.md).
+const HEADER16_PRIOR: u64 = 24 * 16;
+
 #[derive(Debug, Default)]
 struct State {
-    /// (decoded offset where a read began, compressed bytes consumed by the
-    /// end of that read), for reads that consumed input; both increasing.
+    /// gzip: the anchors ahead of `base`, increasing.
+    anchors: VecDeque<Anchor>,
+    /// gzip: the anchor at or before the offsets asked about.
+    base: Anchor,
+    /// gzip: the last anchor recorded, and the running header cost.
+    last: Anchor,
+    /// zstd: *jumps*, (decoded offset where a read began, compressed bytes
+    /// consumed by the end of that read), for reads that consumed input;
+    /// both increasing.
     jumps: VecDeque<(u64, u64)>,
-    /// Compressed bytes consumed before the first jump in `jumps`.
+    /// zstd: compressed bytes consumed before the first jump.
     before: u64,
-    /// Decoded offsets no read may cross (header starts and ends), increasing.
+    /// Decoded offsets no read may cross (header ends), increasing.
     stops: VecDeque<u64>,
+    /// Header starts not yet passed by a read, increasing (weighted meters
+    /// split a read's entropy weight there).
+    marks: VecDeque<u64>,
     /// Consumed bytes at the last read (to tell whether a read consumed).
     last_consumed: u64,
     /// Total decoded bytes, once the stream is drained.
     end: Option<u64>,
-    /// Weighted interpolation: (decoded offset where a read began, its
-    /// entropy weight), for the reads of the jumps still in `jumps`.
+    /// Weighted interpolation: (decoded offset where a piece of a read
+    /// began, its entropy weight), for the reads of the jumps in `jumps`.
     pieces: VecDeque<(u64, u64)>,
+}
+
+impl State {
+    fn stop_at(&mut self, x: u64) {
+        if self.stops.back().map_or(true, |&b| b < x) {
+            self.stops.push_back(x);
+        }
+    }
+
+    /// gzip: a read ended on a stop at `at`, `consumed` bytes in.
+    fn anchor(&mut self, at: u64, consumed: u64) {
+        let last = self.last;
+        let mut header16 = last.header16;
+        if at == last.at + 512 && last.at > 0 {
+            // A header right after a header (a directory's, a link's, an
+            // empty file's): its cost is known exactly; fold it into the
+            // average (weight 1/8) that later estimates use.
+            let cost16 = (consumed - last.consumed) * 16;
+            header16 = (header16 * 7 + cost16) / 8;
+        }
+        let a = Anchor {
+            at,
+            consumed,
+            header16,
+        };
+        self.anchors.push_back(a);
+        // The estimate a range uses is the one from before its own header.
+        self.last = Anchor { header16, ..a };
+    }
 }
 
 /// The compressed offset of the decoded offsets the tar walk asks about.
@@ -93,6 +155,10 @@ impl Meter {
             consumed: AtomicU64::new(0),
             state: Mutex::new(State {
                 stops: VecDeque::from([512]),
+                last: Anchor {
+                    header16: HEADER16_PRIOR,
+                    ..Anchor::default()
+                },
                 ..State::default()
             }),
         })
@@ -106,35 +172,67 @@ impl Meter {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// No read may cross the decoded offset `x` (called by the tar walk with
-    /// the start and the end of the next header as soon as it knows them).
+    /// No read may cross the decoded offset `x`.
     pub fn stop_at(&self, x: u64) {
+        self.state().stop_at(x);
+    }
+
+    /// A header starts at decoded offset `x` (called by the tar walk as soon
+    /// as it knows): reads stop at its end, and a weighted meter weighs the
+    /// bytes before and after `x` apart.
+    pub fn header_at(&self, x: u64) {
         let mut st = self.state();
-        if st.stops.back().map_or(true, |&b| b < x) {
-            st.stops.push_back(x);
+        st.stop_at(x.saturating_add(512));
+        if self.weighted && st.marks.back().map_or(true, |&b| b < x) {
+            st.marks.push_back(x);
         }
     }
 
     /// How many bytes a read at decoded offset `decoded` may return, at most
-    /// `want`: up to the next stop.
-    fn cap(&self, decoded: u64, want: usize) -> usize {
+    /// `want`: up to the next stop, which it names when it is the limit.
+    fn cap(&self, decoded: u64, want: usize) -> (usize, Option<u64>) {
         let mut st = self.state();
         while st.stops.front().is_some_and(|&s| s <= decoded) {
             st.stops.pop_front();
         }
         match st.stops.front() {
-            Some(&s) => want.min((s - decoded).min(usize::MAX as u64) as usize),
-            None => want,
+            Some(&s) if s - decoded <= want as u64 => ((s - decoded) as usize, Some(s)),
+            _ => (want, None),
         }
     }
 
-    /// A read that began at decoded offset `start` has returned `data`.
-    fn record(&self, start: u64, data: &[u8]) {
+    /// A read that began at decoded offset `start` has returned `data`;
+    /// `on_stop`: it ended on a stop.
+    fn record(&self, start: u64, data: &[u8], on_stop: bool) {
         let consumed = self.consumed.load(Ordering::Relaxed);
-        let weight = (self.weighted && !data.is_empty()).then(|| entropy_weight(data));
         let mut st = self.state();
-        if let Some(w) = weight {
-            st.pieces.push_back((start, w));
+        if !self.weighted {
+            // Only reads that end on a stop place their end: where any other
+            // read ends depends on how the compressed bytes arrived (flate2
+            // returns early when its input runs dry), and the figures must
+            // not.
+            if on_stop {
+                st.anchor(start + data.len() as u64, consumed);
+            }
+            return;
+        }
+        if !data.is_empty() {
+            // One piece per part of the read between header starts.
+            let end = start + data.len() as u64;
+            let mut at = start;
+            while let Some(&m) = st.marks.front() {
+                if m >= end {
+                    break;
+                }
+                st.marks.pop_front();
+                if m > at {
+                    let part = &data[(at - start) as usize..(m - start) as usize];
+                    st.pieces.push_back((at, entropy_weight(part)));
+                    at = m;
+                }
+            }
+            let rest = &data[(at - start) as usize..];
+            st.pieces.push_back((at, entropy_weight(rest)));
         }
         if consumed > st.last_consumed {
             st.last_consumed = consumed;
@@ -150,7 +248,11 @@ impl Meter {
     pub fn finish(&self, end: u64) {
         let consumed = self.consumed.load(Ordering::Relaxed);
         let mut st = self.state();
-        if consumed > st.last_consumed {
+        if !self.weighted {
+            if end > st.last.at {
+                st.anchor(end, consumed);
+            }
+        } else if consumed > st.last_consumed {
             st.last_consumed = consumed;
             st.jumps.push_back((end, consumed));
         }
@@ -160,14 +262,44 @@ impl Meter {
     /// The compressed offset of decoded offset `x`, once the jumps around it
     /// are known (`None`: not yet). Calls come with non-decreasing `x`.
     pub fn try_at(&self, x: u64) -> Option<u64> {
+        if self.weighted {
+            self.try_at_weighted(x)
+        } else {
+            self.try_at_gzip(x)
+        }
+    }
+
+    /// gzip: between the anchors around `x`, the bytes after `x` (a
+    /// header, up to the anchor at its end) cost what a header costs here.
+    fn try_at_gzip(&self, x: u64) -> Option<u64> {
         let mut st = self.state();
         loop {
+            let a = st.base;
+            if x <= a.at {
+                return Some(a.consumed);
+            }
+            let b = *st.anchors.front()?;
+            if x >= b.at {
+                st.base = b;
+                st.anchors.pop_front();
+                continue;
+            }
+            let estimate = (b.header16 as u128 * (b.at - x) as u128 / (16 * 512)) as u64;
+            return Some(b.consumed - estimate.min(b.consumed - a.consumed));
+        }
+    }
+
+    /// zstd: by entropy between the jumps around `x`.
+    fn try_at_weighted(&self, x: u64) -> Option<u64> {
+        let mut st = self.state();
+        loop {
+            let before = st.before;
             let Some(&(d0, c0)) = st.jumps.front() else {
                 // Nothing consumed since: `x` is in the range before.
-                return st.end.map(|_| st.before);
+                return st.end.map(|_| before);
             };
             if x < d0 {
-                return Some(st.before);
+                return Some(before);
             }
             let next = match st.jumps.get(1) {
                 Some(&(d1, _)) => d1,
@@ -194,13 +326,13 @@ impl Meter {
                     }
                 }
             }
-            let (part, whole) = if whole > 0 && self.weighted {
+            let (part, whole) = if whole > 0 {
                 (part, whole)
             } else {
                 (x - d0, next - d0)
             };
-            let bytes = c0 - st.before;
-            return Some(st.before + (bytes as u128 * part as u128 / whole as u128) as u64);
+            let bytes = c0 - before;
+            return Some(before + (bytes as u128 * part as u128 / whole as u128) as u64);
         }
     }
 }
@@ -264,13 +396,35 @@ impl<D> Metered<D> {
     }
 }
 
-impl<D: Read> Read for Metered<D> {
+/// A decoder that can be asked, when a read has ended on a stop, to take
+/// the input it would take before writing its next byte, so that what it has
+/// consumed at a stop does not depend on how the input arrived
+/// ([`GzDecoder::complete_lookahead`](super::inflate::GzDecoder::complete_lookahead)).
+pub trait Lookahead {
+    fn complete_lookahead(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<B> Lookahead for Counted<B> {}
+
+impl<R: Read> Lookahead for super::inflate::GzDecoder<R> {
+    fn complete_lookahead(&mut self) -> io::Result<()> {
+        super::inflate::GzDecoder::complete_lookahead(self)
+    }
+}
+
+impl<D: Read + Lookahead> Read for Metered<D> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let cap = self.meter.cap(self.decoded, buf.len().min(STEP));
+        let (cap, stop) = self.meter.cap(self.decoded, buf.len().min(STEP));
         let start = self.decoded;
         let n = self.inner.read(&mut buf[..cap])?;
         self.decoded += n as u64;
-        self.meter.record(start, &buf[..n]);
+        let on_stop = stop == Some(self.decoded);
+        if on_stop {
+            self.inner.complete_lookahead()?;
+        }
+        self.meter.record(start, &buf[..n], on_stop);
         Ok(n)
     }
 }
@@ -327,16 +481,17 @@ mod tests {
 
     #[test]
     fn a_jump_covers_the_output_up_to_the_next_jump() {
-        let m = Meter::new(false);
+        // Reads without output weigh nothing: ranges are split by length.
+        let m = Meter::new(true);
         // A block of 12 compressed bytes output over three reads, then a
         // block of 4 over one read.
         m.add_consumed(12);
-        m.record(0, &[]);
-        m.record(100, &[]);
-        m.record(200, &[]);
+        m.record(0, &[], false);
+        m.record(100, &[], false);
+        m.record(200, &[], false);
         assert_eq!(m.try_at(50), None, "the block's end is not known yet");
         m.add_consumed(4);
-        m.record(300, &[]);
+        m.record(300, &[], false);
         assert_eq!(m.try_at(0), Some(0));
         assert_eq!(m.try_at(150), Some(6));
         assert_eq!(m.try_at(300), None);
@@ -356,14 +511,115 @@ mod tests {
         let zeros = vec![0u8; 1000];
         // One block: noise then zeros, 900 compressed bytes.
         m.add_consumed(900);
-        m.record(0, &noise);
-        m.record(1000, &zeros);
+        m.record(0, &noise, false);
+        m.record(1000, &zeros, false);
         m.finish(2000);
         let mid = m.try_at(1000).unwrap();
         assert!(mid > 850, "the noise takes nearly all the block: {mid}");
         assert_eq!(m.try_at(2000), Some(900));
         assert!(entropy_weight(&zeros) <= 2);
         assert!(entropy_weight(&noise) > 900);
+    }
+
+    #[test]
+    fn a_header_start_splits_a_weighted_read() {
+        let m = Meter::new(true);
+        m.header_at(1000);
+        let mut data = vec![0u8; 1000];
+        data.extend((0..512u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8));
+        m.add_consumed(900);
+        m.record(0, &data, true);
+        m.finish(1512);
+        // The zeros before the header cost almost nothing; the noise after
+        // it takes nearly all 900 bytes.
+        let at = m.try_at(1000).unwrap();
+        assert!(at < 10, "{at}");
+        assert_eq!(m.try_at(1512), Some(900));
+    }
+
+    /// Input that arrives `chunk` bytes at a time, as from a network.
+    struct Chunky<'a> {
+        data: &'a [u8],
+        chunk: usize,
+    }
+
+    impl Read for Chunky<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.chunk.min(buf.len()).min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    /// A tar-like stream (512-byte headers, then 0 to 9,000 bytes of text,
+    /// noise or zeros) and where its headers start.
+    fn tar_like() -> (Vec<u8>, Vec<u64>) {
+        let (mut out, mut headers) = (Vec::new(), Vec::new());
+        let mut seed = 7u32;
+        for i in 0..300u32 {
+            headers.push(out.len() as u64);
+            let mut h = format!("usr/lib/python3/dist-packages/m{i}.py").into_bytes();
+            h.resize(512, 0);
+            out.extend(h);
+            let len = (i * 7919 % 9000) as usize;
+            for j in 0..len {
+                seed = seed.wrapping_mul(1103515245).wrapping_add(12345);
+                out.push(match i % 3 {
+                    0 => b"def f(x):\n    return x\n"[j % 23],
+                    1 => (seed >> 16) as u8,
+                    _ => 0,
+                });
+            }
+            out.resize(out.len().div_ceil(512) * 512, 0);
+        }
+        out.resize(out.len() + 1024, 0);
+        (out, headers)
+    }
+
+    /// Where a gzip stream's meter places each header, its input arriving
+    /// `chunk` bytes at a time.
+    fn placed(gz: &[u8], headers: &[u64], chunk: usize) -> Vec<u64> {
+        let meter = Meter::new(false);
+        for &h in &headers[1..] {
+            meter.header_at(h);
+        }
+        let input = io::BufReader::new(Chunky { data: gz, chunk });
+        let decoder = super::super::inflate::GzDecoder::metered(
+            input,
+            super::super::inflate::Inflater::ZlibRs,
+            Some(meter.clone()),
+        );
+        let mut r = Metered::new(decoder, meter.clone());
+        let mut buf = vec![0u8; 65536];
+        let mut total = 0u64;
+        loop {
+            let n = r.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            total += n as u64;
+        }
+        meter.finish(total);
+        headers.iter().map(|&h| meter.try_at(h).unwrap()).collect()
+    }
+
+    #[test]
+    fn gzip_figures_do_not_depend_on_how_the_input_arrives() {
+        let (tar, headers) = tar_like();
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+        io::Write::write_all(&mut enc, &tar).unwrap();
+        let gz = enc.finish().unwrap();
+        let whole = placed(&gz, &headers, usize::MAX);
+        assert!(whole.windows(2).all(|w| w[0] <= w[1]));
+        assert!(*whole.last().unwrap() < gz.len() as u64);
+        // Noise entries cost about their length; zero entries nearly nothing.
+        let cost = |i: usize| whole[i + 1] - whole[i];
+        assert!(cost(1) > 7919 * 9 / 10, "{}", cost(1));
+        assert!(cost(2) < 200, "{}", cost(2));
+        for chunk in [1, 3, 100, 4096] {
+            assert_eq!(placed(&gz, &headers, chunk), whole, "chunks of {chunk}");
+        }
     }
 
     #[test]
@@ -380,10 +636,31 @@ mod tests {
             .collect();
         assert_eq!(sizes, vec![512, 488, 512, 2488]);
         meter.finish(4000);
-        // Read straight through: every decoded offset is its stored offset.
-        for x in [0, 512, 700, 1512, 4000] {
+        // Read straight through: where a read ended on a stop (and at the
+        // end), the decoded offset is its stored offset.
+        for x in [0, 512, 1000, 1512, 4000] {
             assert_eq!(meter.try_at(x), Some(x));
         }
+    }
+
+    #[test]
+    fn header_costs_are_learnt_from_headers_read_alone() {
+        let m = Meter::new(false);
+        let prior = HEADER16_PRIOR / 16;
+        {
+            let mut st = m.state();
+            st.anchor(512, 60); // the first header, with the gzip header
+            st.anchor(1024, 100); // a header right after it: 40 bytes
+            st.anchor(9216, 4100); // 7,680 bytes of data, then a header
+        }
+        m.finish(9216);
+        assert_eq!(m.try_at(512), Some(60));
+        // The header that ends at 9216 costs the running average: 7/8 of
+        // the prior and 1/8 of the 40 bytes measured.
+        let learnt = (prior * 16 * 7 + 40 * 16) / 8 / 16;
+        assert!(learnt > prior);
+        assert_eq!(m.try_at(9216 - 512), Some(4100 - learnt));
+        assert_eq!(m.try_at(9216), Some(4100));
     }
 
     #[test]
@@ -393,6 +670,8 @@ mod tests {
         let mut r = Metered::new(Counted::new(&data[..], Some(meter.clone())), meter.clone());
         let mut a = Attribution::default();
         let mut got = vec![0u64; 2];
+        meter.header_at(1024);
+        meter.header_at(2048);
         a.close(0, None);
         a.close(1024, Some(0));
         a.close(2048, Some(1));
@@ -400,8 +679,11 @@ mod tests {
         while r.read(&mut buf).unwrap() > 0 {}
         meter.finish(3000);
         a.settle(Some(&meter), |i, b| got[i] += b);
-        assert_eq!(got, vec![1024, 1024]);
-        assert_eq!(a.charged, 2048);
+        // Reads end on 512, 1536 and 2560; the header starts at 1024 and
+        // 2048 are placed a header's estimated cost before those ends.
+        let h = HEADER16_PRIOR / 16;
+        assert_eq!(got, vec![1536 - h, 1024]);
+        assert_eq!(a.charged, 2560 - h);
         assert_eq!(a.waiting(), 0);
     }
 }

@@ -237,6 +237,15 @@ impl<R: Read> Read for Decoder<R> {
     }
 }
 
+impl<R: Read> meter::Lookahead for Decoder<R> {
+    fn complete_lookahead(&mut self) -> io::Result<()> {
+        match self {
+            Decoder::Gzip(r) => r.complete_lookahead(),
+            Decoder::Plain(_) | Decoder::Zstd(_) => Ok(()),
+        }
+    }
+}
+
 impl<R: Read> Decoder<R> {
     /// The stored-bytes reader; anything buffered above it was already read
     /// through it (and hashed).

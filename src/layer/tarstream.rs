@@ -98,7 +98,7 @@ pub struct TarReader<R> {
     /// Data bytes of the current entry already consumed.
     data_offset: u64,
     done: bool,
-    /// Told where each next header starts and ends (download cost).
+    /// Told where each next header starts (download cost).
     meter: Option<Arc<Meter>>,
 }
 
@@ -115,9 +115,9 @@ impl<R: Skip> TarReader<R> {
         }
     }
 
-    /// Tell `meter` the start and end of every next header as soon as a
-    /// header says where it is, so that the decoder never reads across one
-    /// (see `meter.rs`).
+    /// Tell `meter` where every next header starts as soon as a header says
+    /// where it is, so that the decoder never reads across its end (see
+    /// `meter.rs`).
     pub fn with_meter(mut self, meter: Arc<Meter>) -> Self {
         self.meter = Some(meter);
         self
@@ -271,8 +271,7 @@ impl<R: Skip> TarReader<R> {
                 & !511;
             if let Some(m) = &self.meter {
                 let next = self.pos.saturating_add(self.pending);
-                m.stop_at(next);
-                m.stop_at(next.saturating_add(512));
+                m.header_at(next);
             }
             match typeflag {
                 b'L' => {

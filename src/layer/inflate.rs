@@ -1,23 +1,29 @@
 //! Streaming gzip decoding for layer blobs.
 //!
-//! Two decoders sit behind one [`GzDecoder`]: flate2 with its zlib-rs backend
-//! (pure Rust, always built) and, with the default `isal` Cargo feature,
-//! Intel ISA-L's igzip inflate (C and assembly, built from the source that
-//! the `isal-sys` crate vendors). On the bench image's 726 MB of gzip, igzip
-//! needs ~16% less CPU than zlib-rs on this machine's AVX-512 cores (figures
-//! in docs/PERFORMANCE.md), and decoding is ~75% of a cold analysis.
-//! `--inflate zlib-rs` picks the pure-Rust path at run time.
+//! Two decoders sit behind one [`GzDecoder`]: zlib-rs (pure Rust, always
+//! built), called through flate2's raw-deflate `Decompress`, and, with the
+//! opt-in `isal` Cargo feature, Intel ISA-L's igzip inflate (C and assembly,
+//! built from the source that the `isal-sys` crate vendors). On the bench
+//! image's 726 MB of gzip, igzip needs ~16% less CPU than zlib-rs on this
+//! machine's AVX-512 cores (figures in docs/PERFORMANCE.md), and decoding is
+//! ~75% of a cold analysis. `--inflate zlib-rs` picks the pure-Rust path at
+//! run time.
 //!
-//! Both decode multi-member streams (members back to back, as `cat a.gz
-//! b.gz` makes), verify every member's CRC-32 and length trailer, and treat
-//! bytes after a member that are not another gzip member as an error, so
-//! they accept and refuse the same streams. The igzip wrapper reads each
-//! member's gzip header itself (igzip's own header reader loses the flags
-//! when a header with optional fields arrives split over two reads) and
-//! hands igzip the raw deflate data with the trailer check on
-//! (`ISAL_GZIP_NO_HDR_VER`). It never trusts the C side with a pointer
-//! beyond one call: input and output slices are handed over for one
-//! `isal_inflate` call and the pointers cleared after.
+//! Both read each member's gzip header themselves (`read_header`; igzip's
+//! own header reader loses the flags when a header with optional fields
+//! arrives split over two reads) from one input buffer of ours (`Input`),
+//! which counts on the meter every byte the decoder consumes (the download
+//! cost of each tar entry, `meter.rs`). Both decode multi-member streams
+//! (members back to back, as `cat a.gz b.gz` makes), verify every member's
+//! CRC-32 and length trailer (zlib-rs: here; igzip: `ISAL_GZIP_NO_HDR_VER`),
+//! and treat bytes after a member that are not another gzip member as an
+//! error, so they accept and refuse the same streams. The zlib-rs decoder can
+//! also be asked, at a stop of the meter, to take the input it would take
+//! before writing its next byte ([`GzDecoder::complete_lookahead`]), so what
+//! it has consumed there does not depend on how the input arrived. The
+//! igzip wrapper never trusts the C side with a pointer beyond one call:
+//! input and output slices are handed over for one `isal_inflate` call and
+//! the pointers cleared after.
 
 use super::meter::{count, Meter};
 use std::io::{self, BufRead, BufReader, Read};

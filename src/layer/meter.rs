@@ -2,42 +2,54 @@
 //! costs to pull (issue 17).
 //!
 //! Two small wrappers around the decoder measure it in the one pass over the
-//! bytes. [`Counted`], on the compressed side, counts what the decompressor
-//! has *consumed* (not what was read into its buffer). [`Metered`], on the
-//! decoded side, notes after every read whether the decoder consumed input
-//! during it: a *jump*, at the decoded offset where that read's output
-//! began. The compressed bytes of a jump produced the decoded bytes from its
-//! offset to the next jump's: for zlib-rs that is exactly the read's own
-//! output; zstd takes input ahead (a whole block, up to 128 KiB of output,
-//! at a time), and the mapping stays right because the range only closes at
-//! the next jump. Inside a range, compressed offsets are interpolated:
-//! linearly for gzip (a range is one read), and for zstd, whose ranges span
-//! a block of many small entries, in proportion to each piece's order-0
-//! entropy (what its bytes would cost at best without matches), so that a
-//! text file next to a compressed archive in one block is not charged the
-//! archive's rate.
+//! bytes. On the compressed side the decoder's input counts what the
+//! decompressor has *consumed* (not what was read into its buffer):
+//! [`Counted`] for zstd, the gzip decoder's own input buffer for gzip
+//! (`inflate.rs`). [`Metered`], on the decoded side, caps every read at the
+//! next *stop*, the end of the next tar header: the tar walk says where each
+//! next header starts ([`Meter::header_at`]) as soon as it parses the
+//! current one. So a gzip layer takes one decoder call per entry (the
+//! entry's data and padding, then the next header), and the compressed
+//! offset is known exactly at the end of every header.
 //!
-//! The tar walk tells the meter, as it parses each header, where the next
-//! header starts ([`Meter::header_at`]), and [`Metered`] never reads across
-//! the *end* of that header: every read ends exactly where a header ends, so
-//! a gzip layer takes one decoder call per entry (its data, then the next
-//! header). Stopping at both ends of every header would place each header's
-//! start exactly too, but the second call per entry cost more than the issue
-//! allows (docs/PERFORMANCE.md); instead the header's start is interpolated
-//! inside its read. The error this leaves in one entry's figure (a share of
-//! one header, tens of bytes) is handed to its neighbour, so over any run of
-//! consecutive entries the errors cancel but for the run's two ends.
+//! gzip: where a read ends on a stop, the meter keeps an *anchor* (decoded
+//! offset, bytes consumed). Only those: where any other read ends depends on
+//! how the compressed bytes arrived (a decoder returns early when its input
+//! runs dry), and the figures must not. For the same reason the decoder is
+//! asked at each stop to take the bytes it would take before writing its
+//! next byte ([`Lookahead`]): zlib-rs decodes the next code before it finds
+//! the output full, and takes its bytes only if they are at hand. A header's
+//! *start* lies inside the read that ends at its end; it is placed that
+//! header's estimated cost before the anchor: the running average of the
+//! headers read alone in this layer (a header right after a header, as after
+//! every directory, link and empty file, is measured exactly), capped at the
+//! read's bytes. A misestimate moves a few bytes between an entry and the one
+//! before it, so over any run of consecutive entries the errors cancel but
+//! for the run's two ends (docs/ACCOUNTING.md measures it). Stopping at both
+//! ends of every header would place starts exactly too, at the cost of a
+//! second decoder call per entry, more than the issue allows
+//! (docs/PERFORMANCE.md).
+//!
+//! zstd takes input ahead (a whole block, up to 128 KiB of output, at a
+//! time): after every read that consumed input the meter keeps a *jump*, at
+//! the decoded offset where that read's output began, and the compressed
+//! bytes of a jump produced the decoded bytes up to the next jump. Inside a
+//! jump's range, which spans many small entries, compressed offsets are
+//! shared in proportion to each piece's order-0 entropy (what its bytes
+//! would cost at best without matches; pieces split at header starts), so
+//! that a text file next to a compressed archive in one block is not charged
+//! the archive's rate.
 //!
 //! The walk hands each entry's start to an [`Attribution`], which charges
 //! every entry the compressed bytes from its header to the next one as soon
-//! as the jumps around both are known: headers and padding go with their
-//! entry, and a layer's entries plus the bytes charged to no entry
-//! (end-of-archive blocks, the compressor's trailer, skipped members) sum to
-//! the blob's size exactly.
+//! as the anchors or jumps around both are known: headers and padding go
+//! with their entry, and a layer's entries plus the bytes charged to no
+//! entry (end-of-archive blocks, the compressor's trailer, skipped members)
+//! sum to the blob's size exactly.
 //!
-//! Jumps behind the walk are dropped as it moves on, and the entries waiting
-//! for a jump are at most one zstd block's worth, so both lists stay short
-//! whatever the layer's size.
+//! Anchors and jumps behind the walk are dropped as it moves on, and the
+//! entries waiting for one are at most one zstd block's worth, so the lists
+//! stay short whatever the layer's size.
 
 use std::collections::VecDeque;
 use std::io::{self, BufRead, Read};

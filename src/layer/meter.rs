@@ -8,27 +8,27 @@
 //! (`inflate.rs`). [`Metered`], on the decoded side, caps every read at the
 //! next *stop*, the end of the next tar header: the tar walk says where each
 //! next header starts ([`Meter::header_at`]) as soon as it parses the
-//! current one.
+//! current one. So a gzip layer takes one decoder call per entry (the
+//! entry's data and padding, then the next header), and the compressed
+//! offset is known exactly at the end of every header.
 //!
-//! gzip: after every read the meter keeps an *anchor* (decoded offset, bytes
-//! consumed), exact: the decoder fills every read to its cap, and at each
-//! read's end it is asked to take the bytes it would take before writing its
-//! next byte ([`Lookahead`]; zlib-rs decodes the next code before it finds
-//! the output full, and takes its bytes only if they are at hand), so where
-//! reads end and what was consumed there do not depend on how the
-//! compressed bytes arrived. A header that follows an entry of [`SMALL`]
-//! bytes or more gets a stop at its end, so that entry's data and the header
-//! are one decoder call that ends exactly there. Runs of smaller entries are
-//! read in pieces of up to [`SOFT_CAP`] bytes instead: a decoder call per
-//! small entry costs more than the issue allows (zlib-rs decodes the end of
-//! every call in its slow path and copies matches that reach into earlier
-//! calls from its window; docs/PERFORMANCE.md). Inside a read, header bytes
-//! are charged what a header costs in this layer (the running average of
-//! headers read alone, as a header right after a header is, else 24 bytes;
-//! capped at the read's bytes) and the read's other bytes share the rest by
-//! length. A misestimate moves a few bytes between an entry and the one
+//! gzip: where a read ends on a stop, the meter keeps an *anchor* (decoded
+//! offset, bytes consumed). Only those: where any other read ends depends on
+//! how the compressed bytes arrived (a decoder returns early when its input
+//! runs dry), and the figures must not. For the same reason the decoder is
+//! asked at each stop to take the bytes it would take before writing its
+//! next byte ([`Lookahead`]): zlib-rs decodes the next code before it finds
+//! the output full, and takes its bytes only if they are at hand. A header's
+//! *start* lies inside the read that ends at its end; it is placed that
+//! header's estimated cost before the anchor: the running average of the
+//! headers read alone in this layer (a header right after a header, as after
+//! every directory, link and empty file, is measured exactly), capped at the
+//! read's bytes. A misestimate moves a few bytes between an entry and the one
 //! before it, so over any run of consecutive entries the errors cancel but
-//! for the run's two ends (docs/ACCOUNTING.md measures it).
+//! for the run's two ends (docs/ACCOUNTING.md measures it). Stopping at both
+//! ends of every header would place starts exactly too, at the cost of a
+//! second decoder call per entry, more than the issue allows
+//! (docs/PERFORMANCE.md).
 //!
 //! zstd takes input ahead (a whole block, up to 128 KiB of output, at a
 //! time): after every read that consumed input the meter keeps a *jump*, at
@@ -47,9 +47,9 @@
 //! entry (end-of-archive blocks, the compressor's trailer, skipped members)
 //! sum to the blob's size exactly.
 //!
-//! Anchors, jumps and header starts behind the walk are dropped as it moves
-//! on, and the entries waiting for one are at most one read's (gzip) or one
-//! zstd block's worth, so the lists stay short whatever the layer's size.
+//! Anchors and jumps behind the walk are dropped as it moves on, and the
+//! entries waiting for one are at most one zstd block's worth, so the lists
+//! stay short whatever the layer's size.
 
 use std::collections::VecDeque;
 use std::io::{self, BufRead, Read};
@@ -59,8 +59,8 @@ use std::sync::{Arc, Mutex};
 /// Most decoded bytes handed out per read.
 pub const STEP: usize = 256 * 1024;
 
-/// gzip: a decoded offset where a read ended, with the compressed bytes
-/// consumed by then.
+/// gzip: a decoded offset where a read ended on a stop (a header's end),
+/// with the compressed bytes consumed by then.
 #[derive(Debug, Default, Clone, Copy)]
 struct Anchor {
     at: u64,

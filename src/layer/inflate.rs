@@ -193,7 +193,11 @@ fn cut_short() -> io::Error {
 }
 
 /// Read exactly `out.len()` header bytes, adding them to the header CRC.
-fn header_bytes<R: BufRead>(r: &mut R, out: &mut [u8], crc: &mut flate2::Crc) -> io::Result<()> {
+fn header_bytes<R: BufRead>(
+    r: &mut R,
+    out: &mut [u8],
+    crc: &mut flate2::Crc,
+) -> io::Result<()> {
     r.read_exact(out).map_err(|e| match e.kind() {
         io::ErrorKind::UnexpectedEof => cut_short(),
         _ => e,
@@ -205,7 +209,11 @@ fn header_bytes<R: BufRead>(r: &mut R, out: &mut [u8], crc: &mut flate2::Crc) ->
 /// Skip `n` header bytes (FEXTRA) or, with `n == None`, a zero-terminated
 /// field (FNAME, FCOMMENT), without holding them: a hostile name of
 /// any length costs no memory.
-fn skip_field<R: BufRead>(r: &mut R, mut n: Option<u64>, crc: &mut flate2::Crc) -> io::Result<()> {
+fn skip_field<R: BufRead>(
+    r: &mut R,
+    mut n: Option<u64>,
+    crc: &mut flate2::Crc,
+) -> io::Result<()> {
     loop {
         if n == Some(0) {
             return Ok(());
@@ -394,12 +402,11 @@ impl<R: Read> Read for ZlibGzDecoder<R> {
         if out.is_empty() || self.done {
             return Ok(0);
         }
-        let mut filled = 0;
         loop {
             if self.at_member_start {
                 if self.after_member && self.input.fill_buf()?.is_empty() {
                     self.done = true;
-                    return Ok(filled);
+                    return Ok(0);
                 }
                 read_header(&mut self.input)?;
                 self.after_member = true;
@@ -408,12 +415,9 @@ impl<R: Read> Read for ZlibGzDecoder<R> {
                 self.crc.reset();
             }
             let eof = self.input.fill_buf()?.is_empty();
-            let (consumed, produced, ended) = self.step(&mut out[filled..])?;
-            filled += produced;
-            // Fill what was asked (or end with the stream): where a read
-            // ends must not depend on how the input arrived (meter.rs).
-            if filled == out.len() {
-                return Ok(filled);
+            let (consumed, produced, ended) = self.step(out)?;
+            if produced > 0 {
+                return Ok(produced);
             }
             if ended {
                 continue;
@@ -421,7 +425,7 @@ impl<R: Read> Read for ZlibGzDecoder<R> {
             if eof {
                 return Err(truncated());
             }
-            if consumed == 0 && produced == 0 {
+            if consumed == 0 {
                 // Input offered, output room given, nothing moved: refuse
                 // rather than spin.
                 return Err(corrupt_deflate());

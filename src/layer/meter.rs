@@ -70,14 +70,6 @@ struct Anchor {
     header16: u64,
 }
 
-/// gzip: a header that follows an entry with less data than this (padded)
-/// gets no stop at its end: runs of small entries are read in larger pieces
-/// and their headers placed inside them (see the module docs).
-pub const SMALL: u64 = 4096;
-
-/// gzip: the most a read returns when no stop lies ahead.
-pub const SOFT_CAP: usize = 16 * 1024;
-
 /// A header's cost, 16ths of a byte, until one is measured (the median on
 /// real layers is 20 to 28 bytes; docs/ACCOUNTING.md).
 const HEADER16_PRIOR: u64 = 24 * 16;
@@ -121,7 +113,7 @@ impl State {
     fn anchor(&mut self, at: u64, consumed: u64) {
         let last = self.last;
         let mut header16 = last.header16;
-        if at == last.at + 512 && last.at > 0 && self.marks.binary_search(&last.at).is_ok() {
+        if at == last.at + 512 && last.at > 0 {
             // A header right after a header (a directory's, a link's, an
             // empty file's): its cost is known exactly; fold it into the
             // average (weight 1/8) that later estimates use.
@@ -197,43 +189,41 @@ impl Meter {
         self.state().stop_at(x);
     }
 
-    /// A header starts at decoded offset `x`, after an entry with `data`
-    /// bytes of data and padding (called by the tar walk as soon as it
-    /// knows). Reads stop at the header's end unless the entry before it is
-    /// small (gzip); the meter places the header's start inside its read.
-    pub fn header_at(&self, x: u64, data: u64) {
+    /// A header starts at decoded offset `x` (called by the tar walk as soon
+    /// as it knows): reads stop at its end, and a weighted meter weighs the
+    /// bytes before and after `x` apart.
+    pub fn header_at(&self, x: u64) {
         let mut st = self.state();
-        if self.weighted || data >= SMALL {
-            st.stop_at(x.saturating_add(512));
-        }
-        if st.marks.back().map_or(true, |&b| b < x) {
+        st.stop_at(x.saturating_add(512));
+        if self.weighted && st.marks.back().map_or(true, |&b| b < x) {
             st.marks.push_back(x);
         }
     }
 
     /// How many bytes a read at decoded offset `decoded` may return, at most
-    /// `want`: up to the next stop (gzip: [`SOFT_CAP`] when none is ahead).
-    fn cap(&self, decoded: u64, want: usize) -> usize {
+    /// `want`: up to the next stop, which it names when it is the limit.
+    fn cap(&self, decoded: u64, want: usize) -> (usize, Option<u64>) {
         let mut st = self.state();
         while st.stops.front().is_some_and(|&s| s <= decoded) {
             st.stops.pop_front();
         }
         match st.stops.front() {
-            Some(&s) if s - decoded <= want as u64 => (s - decoded) as usize,
-            None if !self.weighted => want.min(SOFT_CAP),
-            _ => want,
+            Some(&s) if s - decoded <= want as u64 => ((s - decoded) as usize, Some(s)),
+            _ => (want, None),
         }
     }
 
-    /// A read that began at decoded offset `start` has returned `data`.
-    fn record(&self, start: u64, data: &[u8]) {
+    /// A read that began at decoded offset `start` has returned `data`;
+    /// `on_stop`: it ended on a stop.
+    fn record(&self, start: u64, data: &[u8], on_stop: bool) {
         let consumed = self.consumed.load(Ordering::Relaxed);
         let mut st = self.state();
         if !self.weighted {
-            // Every read ends where its cap says (the gzip decoder fills
-            // what it is given), never where the input happened to run dry,
-            // so where reads end does not depend on how the bytes arrived.
-            if !data.is_empty() {
+            // Only reads that end on a stop place their end: where any other
+            // read ends depends on how the compressed bytes arrived (flate2
+            // returns early when its input runs dry), and the figures must
+            // not.
+            if on_stop {
                 st.anchor(start + data.len() as u64, consumed);
             }
             return;
@@ -291,10 +281,8 @@ impl Meter {
         }
     }
 
-    /// gzip: between the anchors around `x`, header bytes cost what a
-    /// header costs here and the rest of the range's bytes share the rest
-    /// by length. Waits until every header that starts before the range's
-    /// end is known.
+    /// gzip: between the anchors around `x`, the bytes after `x` (a
+    /// header, up to the anchor at its end) cost what a header costs here.
     fn try_at_gzip(&self, x: u64) -> Option<u64> {
         let mut st = self.state();
         loop {
@@ -306,36 +294,10 @@ impl Meter {
             if x >= b.at {
                 st.base = b;
                 st.anchors.pop_front();
-                while st.marks.front().is_some_and(|&m| m + 512 <= b.at) {
-                    st.marks.pop_front();
-                }
                 continue;
             }
-            if st.end.is_none() && st.marks.back().map_or(true, |&m| m < b.at) {
-                return None;
-            }
-            let overlap = |m: u64, lo: u64, hi: u64| (m + 512).min(hi).saturating_sub(m.max(lo));
-            let (mut head, mut head_before) = (0u64, 0u64);
-            for &m in st.marks.iter().take_while(|&&m| m < b.at) {
-                head += overlap(m, a.at, b.at);
-                head_before += overlap(m, a.at, x);
-            }
-            let bytes = (b.consumed - a.consumed) as u128;
-            let (span, before) = ((b.at - a.at) as u128, (x - a.at) as u128);
-            let (data, data_before) = (span - head as u128, before - head_before as u128);
-            // In 8192ths of a byte: a header byte costs header16 / 8192.
-            let head_cost = head as u128 * b.header16 as u128;
-            let part = if head_cost >= bytes * 8192 || data == 0 {
-                // Headers take it all (or there is nothing else).
-                match head {
-                    0 => bytes * before / span,
-                    _ => bytes * head_before as u128 / head as u128,
-                }
-            } else {
-                let rest = bytes * 8192 - head_cost;
-                (head_before as u128 * b.header16 as u128 + rest * data_before / data) / 8192
-            };
-            return Some(a.consumed + part as u64);
+            let estimate = (b.header16 as u128 * (b.at - x) as u128 / (16 * 512)) as u64;
+            return Some(b.consumed - estimate.min(b.consumed - a.consumed));
         }
     }
 
@@ -466,14 +428,15 @@ impl<R: Read> Lookahead for super::inflate::GzDecoder<R> {
 
 impl<D: Read + Lookahead> Read for Metered<D> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let cap = self.meter.cap(self.decoded, buf.len().min(STEP));
+        let (cap, stop) = self.meter.cap(self.decoded, buf.len().min(STEP));
         let start = self.decoded;
         let n = self.inner.read(&mut buf[..cap])?;
         self.decoded += n as u64;
-        if n > 0 {
+        let on_stop = stop == Some(self.decoded);
+        if on_stop {
             self.inner.complete_lookahead()?;
         }
-        self.meter.record(start, &buf[..n]);
+        self.meter.record(start, &buf[..n], on_stop);
         Ok(n)
     }
 }
@@ -535,12 +498,12 @@ mod tests {
         // A block of 12 compressed bytes output over three reads, then a
         // block of 4 over one read.
         m.add_consumed(12);
-        m.record(0, &[]);
-        m.record(100, &[]);
-        m.record(200, &[]);
+        m.record(0, &[], false);
+        m.record(100, &[], false);
+        m.record(200, &[], false);
         assert_eq!(m.try_at(50), None, "the block's end is not known yet");
         m.add_consumed(4);
-        m.record(300, &[]);
+        m.record(300, &[], false);
         assert_eq!(m.try_at(0), Some(0));
         assert_eq!(m.try_at(150), Some(6));
         assert_eq!(m.try_at(300), None);
@@ -560,8 +523,8 @@ mod tests {
         let zeros = vec![0u8; 1000];
         // One block: noise then zeros, 900 compressed bytes.
         m.add_consumed(900);
-        m.record(0, &noise);
-        m.record(1000, &zeros);
+        m.record(0, &noise, false);
+        m.record(1000, &zeros, false);
         m.finish(2000);
         let mid = m.try_at(1000).unwrap();
         assert!(mid > 850, "the noise takes nearly all the block: {mid}");
@@ -573,11 +536,11 @@ mod tests {
     #[test]
     fn a_header_start_splits_a_weighted_read() {
         let m = Meter::new(true);
-        m.header_at(1000, 488);
+        m.header_at(1000);
         let mut data = vec![0u8; 1000];
         data.extend((0..512u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8));
         m.add_consumed(900);
-        m.record(0, &data);
+        m.record(0, &data, true);
         m.finish(1512);
         // The zeros before the header cost almost nothing; the noise after
         // it takes nearly all 900 bytes.
@@ -630,8 +593,8 @@ mod tests {
     /// `chunk` bytes at a time.
     fn placed(gz: &[u8], headers: &[u64], chunk: usize) -> Vec<u64> {
         let meter = Meter::new(false);
-        for w in headers.windows(2) {
-            meter.header_at(w[1], w[1] - w[0] - 512);
+        for &h in &headers[1..] {
+            meter.header_at(h);
         }
         let input = io::BufReader::new(Chunky { data: gz, chunk });
         let decoder = super::super::inflate::GzDecoder::metered(
@@ -698,7 +661,6 @@ mod tests {
         let prior = HEADER16_PRIOR / 16;
         {
             let mut st = m.state();
-            st.marks.extend([512, 8704]);
             st.anchor(512, 60); // the first header, with the gzip header
             st.anchor(1024, 100); // a header right after it: 40 bytes
             st.anchor(9216, 4100); // 7,680 bytes of data, then a header
@@ -714,66 +676,26 @@ mod tests {
     }
 
     #[test]
-    fn headers_inside_a_read_cost_a_header_and_data_the_rest() {
-        // One read of 4,000 bytes cost 1,048: two headers inside it (at
-        // 1,000 and 3,000) cost the prior each, the 2,976 data bytes share
-        // the remaining 1,000 by length.
-        let m = Meter::new(false);
-        {
-            let mut st = m.state();
-            st.marks.extend([1000, 3000]);
-            st.anchor(4000, 1048);
-        }
-        assert_eq!(m.try_at(1000), None, "headers up to the read's end unknown");
-        m.header_at(4500, 0);
-        let h = HEADER16_PRIOR / 16;
-        let at_1000 = 1000 * (1048 - 2 * h) / 2976;
-        let at_3000 = h + (1000 + 1488) * (1048 - 2 * h) / 2976;
-        assert_eq!(m.try_at(1000), Some(at_1000));
-        assert_eq!(m.try_at(3000), Some(at_3000));
-    }
-
-    #[test]
     fn attribution_charges_segments_in_order() {
         let meter = Meter::new(false);
-        let data = vec![0u8; 12000];
+        let data = vec![0u8; 3000];
         let mut r = Metered::new(Counted::new(&data[..], Some(meter.clone())), meter.clone());
         let mut a = Attribution::default();
         let mut got = vec![0u64; 2];
-        // Entries with 4,608 bytes of data: reads stop at each header's end.
-        meter.header_at(5120, 4608);
-        meter.header_at(10240, 4608);
+        meter.header_at(1024);
+        meter.header_at(2048);
         a.close(0, None);
-        a.close(5120, Some(0));
-        a.close(10240, Some(1));
-        let mut buf = vec![0u8; 65536];
-        let sizes: Vec<usize> = std::iter::from_fn(|| Some(r.read(&mut buf).unwrap()))
-            .take_while(|&n| n > 0)
-            .collect();
-        assert_eq!(sizes, vec![512, 5120, 5120, 1248]);
-        meter.finish(12000);
+        a.close(1024, Some(0));
+        a.close(2048, Some(1));
+        let mut buf = vec![0u8; 4096];
+        while r.read(&mut buf).unwrap() > 0 {}
+        meter.finish(3000);
         a.settle(Some(&meter), |i, b| got[i] += b);
-        // Reads end on 512, 5632 and 10752; the header starts at 5120 and
-        // 10240 are placed a header's estimated cost before those ends.
+        // Reads end on 512, 1536 and 2560; the header starts at 1024 and
+        // 2048 are placed a header's estimated cost before those ends.
         let h = HEADER16_PRIOR / 16;
-        assert_eq!(got, vec![5632 - h, 5120]);
-        assert_eq!(a.charged, 10752 - h);
+        assert_eq!(got, vec![1536 - h, 1024]);
+        assert_eq!(a.charged, 2560 - h);
         assert_eq!(a.waiting(), 0);
-    }
-
-    #[test]
-    fn without_a_stop_ahead_gzip_reads_are_soft_capped() {
-        let meter = Meter::new(false);
-        let data = vec![0u8; 40000];
-        let mut r = Metered::new(Counted::new(&data[..], Some(meter.clone())), meter.clone());
-        meter.header_at(600 + 512, 88); // after a small entry: no stop
-        let mut buf = vec![0u8; 65536];
-        let sizes: Vec<usize> = std::iter::from_fn(|| Some(r.read(&mut buf).unwrap()))
-            .take_while(|&n| n > 0)
-            .collect();
-        assert_eq!(
-            sizes,
-            vec![512, SOFT_CAP, SOFT_CAP, 40000 - 512 - 2 * SOFT_CAP]
-        );
     }
 }

@@ -271,7 +271,7 @@ impl<R: Skip> TarReader<R> {
                 & !511;
             if let Some(m) = &self.meter {
                 let next = self.pos.saturating_add(self.pending);
-                m.header_at(next, self.pending);
+                m.header_at(next);
             }
             match typeflag {
                 b'L' => {

@@ -193,11 +193,7 @@ fn cut_short() -> io::Error {
 }
 
 /// Read exactly `out.len()` header bytes, adding them to the header CRC.
-fn header_bytes<R: BufRead>(
-    r: &mut R,
-    out: &mut [u8],
-    crc: &mut flate2::Crc,
-) -> io::Result<()> {
+fn header_bytes<R: BufRead>(r: &mut R, out: &mut [u8], crc: &mut flate2::Crc) -> io::Result<()> {
     r.read_exact(out).map_err(|e| match e.kind() {
         io::ErrorKind::UnexpectedEof => cut_short(),
         _ => e,
@@ -209,11 +205,7 @@ fn header_bytes<R: BufRead>(
 /// Skip `n` header bytes (FEXTRA) or, with `n == None`, a zero-terminated
 /// field (FNAME, FCOMMENT), without holding them: a hostile name of
 /// any length costs no memory.
-fn skip_field<R: BufRead>(
-    r: &mut R,
-    mut n: Option<u64>,
-    crc: &mut flate2::Crc,
-) -> io::Result<()> {
+fn skip_field<R: BufRead>(r: &mut R, mut n: Option<u64>, crc: &mut flate2::Crc) -> io::Result<()> {
     loop {
         if n == Some(0) {
             return Ok(());

@@ -92,9 +92,7 @@ impl<R: Read> GzDecoder<R> {
             GzDecoder::Isal(d) => d.into_inner(),
         }
     }
-}
 
-impl<R: Read> GzDecoder<R> {
     /// A read has just ended on a stop of the meter: let the decoder take
     /// the input it would take before writing its next byte, so that what
     /// it has consumed there does not depend on how the input arrived
@@ -138,7 +136,7 @@ pub(super) struct Input<R> {
     buf: Box<[u8]>,
     pos: usize,
     end: usize,
-    /// Counts what igzip consumes (download cost per tar entry).
+    /// Counts what the decoder consumes (download cost per tar entry).
     meter: Option<Arc<Meter>>,
 }
 
@@ -429,7 +427,7 @@ impl<R: Read> Read for ZlibGzDecoder<R> {
 #[cfg(feature = "isal")]
 mod isal {
     use super::super::meter::Meter;
-    use super::{read_header, Input};
+    use super::{corrupt_deflate, read_header, truncated, Input};
     use isal_sys::igzip_lib as ffi;
     use std::io::{self, BufRead, BufReader, Read};
     use std::sync::Arc;
@@ -506,10 +504,6 @@ mod isal {
         }
     }
 
-    fn corrupt() -> io::Error {
-        io::Error::new(io::ErrorKind::InvalidData, "corrupt deflate stream")
-    }
-
     impl<R: Read> Read for IsalGzDecoder<R> {
         fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
             if out.is_empty() || self.done {
@@ -548,7 +542,7 @@ mod isal {
                     in_len.checked_sub(st.avail_in as usize),
                     out_len.checked_sub(st.avail_out as usize),
                 ) else {
-                    return Err(corrupt());
+                    return Err(corrupt_deflate());
                 };
                 st.next_in = std::ptr::null_mut();
                 st.avail_in = 0;
@@ -575,10 +569,7 @@ mod isal {
                     continue;
                 }
                 if eof {
-                    return Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "gzip stream ends before its last member is complete (truncated blob?)",
-                    ));
+                    return Err(truncated());
                 }
                 if consumed == 0 {
                     // Input offered, output room given, nothing moved: a

@@ -316,6 +316,35 @@ fn truncated() -> io::Error {
     )
 }
 
+/// What a decoder's read does after one inflate call that `consumed` and
+/// `produced` bytes (`ended`: a member's end; `eof`: no input was left):
+/// `Some` to return, `None` to call again.
+fn after_call(
+    consumed: usize,
+    produced: usize,
+    ended: bool,
+    eof: bool,
+) -> Option<io::Result<usize>> {
+    if produced > 0 {
+        return Some(Ok(produced));
+    }
+    if ended {
+        return None;
+    }
+    if eof {
+        return Some(Err(truncated()));
+    }
+    if consumed == 0 {
+        // Input offered, output room given, nothing moved: a state the
+        // decoders should never reach; refuse rather than spin.
+        return Some(Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "gzip decoder made no progress",
+        )));
+    }
+    None
+}
+
 impl<R: Read> ZlibGzDecoder<R> {
     fn new(buffered: BufReader<R>, meter: Option<Arc<Meter>>) -> Self {
         ZlibGzDecoder {
@@ -406,19 +435,8 @@ impl<R: Read> Read for ZlibGzDecoder<R> {
             }
             let eof = self.input.fill_buf()?.is_empty();
             let (consumed, produced, ended) = self.step(out)?;
-            if produced > 0 {
-                return Ok(produced);
-            }
-            if ended {
-                continue;
-            }
-            if eof {
-                return Err(truncated());
-            }
-            if consumed == 0 {
-                // Input offered, output room given, nothing moved: refuse
-                // rather than spin.
-                return Err(corrupt_deflate());
+            if let Some(done) = after_call(consumed, produced, ended, eof) {
+                return done;
             }
         }
     }
@@ -427,7 +445,7 @@ impl<R: Read> Read for ZlibGzDecoder<R> {
 #[cfg(feature = "isal")]
 mod isal {
     use super::super::meter::Meter;
-    use super::{corrupt_deflate, read_header, truncated, Input};
+    use super::{after_call, corrupt_deflate, read_header, Input};
     use isal_sys::igzip_lib as ffi;
     use std::io::{self, BufRead, BufReader, Read};
     use std::sync::Arc;
@@ -562,22 +580,8 @@ mod isal {
                 if finished {
                     self.at_member_start = true;
                 }
-                if produced > 0 {
-                    return Ok(produced);
-                }
-                if finished {
-                    continue;
-                }
-                if eof {
-                    return Err(truncated());
-                }
-                if consumed == 0 {
-                    // Input offered, output room given, nothing moved: a
-                    // state igzip should never reach; refuse rather than spin.
-                    return Err(io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        "gzip decoder made no progress",
-                    ));
+                if let Some(done) = after_call(consumed, produced, finished, eof) {
+                    return done;
                 }
             }
         }

@@ -297,12 +297,7 @@ pub struct ZlibGzDecoder<R> {
     input: Input<R>,
     z: flate2::Decompress,
     crc: flate2::Crc,
-    /// The next bytes are a member's header (or the end of the stream).
-    at_member_start: bool,
-    /// At least one member has been read (so the end of input may follow).
-    after_member: bool,
-    /// The stream ended cleanly after a member.
-    done: bool,
+    members: Members,
 }
 
 fn corrupt_deflate() -> io::Error {
@@ -314,6 +309,40 @@ fn truncated() -> io::Error {
         io::ErrorKind::UnexpectedEof,
         "gzip stream ends before its last member is complete (truncated blob?)",
     )
+}
+
+/// Where a decoder stands between gzip members (both decoders).
+struct Members {
+    /// The next bytes are a member's header (or the end of the stream).
+    at_start: bool,
+    /// At least one member has been read (so the end of input may follow).
+    after_one: bool,
+    /// The stream ended cleanly after a member.
+    done: bool,
+}
+
+impl Members {
+    fn new() -> Self {
+        Members {
+            at_start: true,
+            after_one: false,
+            done: false,
+        }
+    }
+
+    /// At a member's start: read its header (`true`: the caller resets its
+    /// decoder and decodes the member), or find the stream's clean end
+    /// (`false`).
+    fn start<R: Read>(&mut self, input: &mut Input<R>) -> io::Result<bool> {
+        if self.after_one && input.fill_buf()?.is_empty() {
+            self.done = true;
+            return Ok(false);
+        }
+        read_header(input)?;
+        self.after_one = true;
+        self.at_start = false;
+        Ok(true)
+    }
 }
 
 /// What a decoder's read does after one inflate call that `consumed` and
@@ -351,9 +380,7 @@ impl<R: Read> ZlibGzDecoder<R> {
             input: Input::new(buffered, meter),
             z: flate2::Decompress::new(false),
             crc: flate2::Crc::new(),
-            at_member_start: true,
-            after_member: false,
-            done: false,
+            members: Members::new(),
         }
     }
 
@@ -397,13 +424,13 @@ impl<R: Read> ZlibGzDecoder<R> {
                 "gzip CRC-32 or length trailer does not match the data",
             ));
         }
-        self.at_member_start = true;
+        self.members.at_start = true;
         Ok(())
     }
 
     fn complete_lookahead(&mut self) -> io::Result<()> {
         // Input left over: the decoder had all it wanted.
-        while !self.at_member_start && self.input.drained() {
+        while !self.members.at_start && self.input.drained() {
             if self.input.fill_buf()?.is_empty() {
                 break;
             }
@@ -418,18 +445,14 @@ impl<R: Read> ZlibGzDecoder<R> {
 
 impl<R: Read> Read for ZlibGzDecoder<R> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        if out.is_empty() || self.done {
+        if out.is_empty() || self.members.done {
             return Ok(0);
         }
         loop {
-            if self.at_member_start {
-                if self.after_member && self.input.fill_buf()?.is_empty() {
-                    self.done = true;
+            if self.members.at_start {
+                if !self.members.start(&mut self.input)? {
                     return Ok(0);
                 }
-                read_header(&mut self.input)?;
-                self.after_member = true;
-                self.at_member_start = false;
                 self.z.reset(false);
                 self.crc.reset();
             }
@@ -445,7 +468,7 @@ impl<R: Read> Read for ZlibGzDecoder<R> {
 #[cfg(feature = "isal")]
 mod isal {
     use super::super::meter::Meter;
-    use super::{after_call, corrupt_deflate, read_header, Input};
+    use super::{after_call, corrupt_deflate, Input, Members};
     use isal_sys::igzip_lib as ffi;
     use std::io::{self, BufRead, BufReader, Read};
     use std::sync::Arc;
@@ -486,13 +509,7 @@ mod isal {
     pub struct IsalGzDecoder<R> {
         inner: Input<R>,
         state: State,
-        /// The next bytes are a member's header (or the end of the stream).
-        at_member_start: bool,
-        /// At least one member has been read (so the end of input may
-        /// follow).
-        after_member: bool,
-        /// The stream ended cleanly after a member.
-        done: bool,
+        members: Members,
     }
 
     fn describe(code: i32) -> &'static str {
@@ -511,9 +528,7 @@ mod isal {
             IsalGzDecoder {
                 inner: Input::new(buffered, meter),
                 state: State::new(),
-                at_member_start: true,
-                after_member: false,
-                done: false,
+                members: Members::new(),
             }
         }
 
@@ -524,19 +539,15 @@ mod isal {
 
     impl<R: Read> Read for IsalGzDecoder<R> {
         fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-            if out.is_empty() || self.done {
+            if out.is_empty() || self.members.done {
                 return Ok(0);
             }
             let out_len = out.len().min(u32::MAX as usize);
             loop {
-                if self.at_member_start {
-                    if self.after_member && self.inner.fill_buf()?.is_empty() {
-                        self.done = true;
+                if self.members.at_start {
+                    if !self.members.start(&mut self.inner)? {
                         return Ok(0);
                     }
-                    read_header(&mut self.inner)?;
-                    self.after_member = true;
-                    self.at_member_start = false;
                     // SAFETY: a valid, exclusively borrowed state. Reset
                     // keeps `crc_flag`.
                     unsafe { ffi::isal_inflate_reset(&mut *self.state.0) };
@@ -578,7 +589,7 @@ mod isal {
                     ));
                 }
                 if finished {
-                    self.at_member_start = true;
+                    self.members.at_start = true;
                 }
                 if let Some(done) = after_call(consumed, produced, finished, eof) {
                     return done;

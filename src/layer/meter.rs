@@ -184,11 +184,6 @@ impl Meter {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// No read may cross the decoded offset `x`.
-    pub fn stop_at(&self, x: u64) {
-        self.state().stop_at(x);
-    }
-
     /// A header starts at decoded offset `x` (called by the tar walk as soon
     /// as it knows): reads stop at its end, and a weighted meter weighs the
     /// bytes before and after `x` apart.
@@ -638,9 +633,9 @@ mod tests {
     fn reads_stop_at_every_stop() {
         let data = vec![1u8; 4000];
         let meter = Meter::new(false);
-        meter.stop_at(1000);
-        meter.stop_at(1512);
-        meter.stop_at(700); // behind the last stop: ignored
+        meter.header_at(488); // stops at 1000
+        meter.header_at(1000); // stops at 1512
+        meter.header_at(188); // stops at 700, behind the last stop: ignored
         let mut r = Metered::new(Counted::new(&data[..], Some(meter.clone())), meter.clone());
         let mut buf = vec![0u8; 4096];
         let sizes: Vec<usize> = std::iter::from_fn(|| Some(r.read(&mut buf).unwrap()))

@@ -31,7 +31,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 mod common;
-use common::{is_gzip, oci_layers};
+use common::{gzip_blobs, oci_layers};
 
 const USAGE: &str =
     "usage: floor [--threads N] [--backend zlib-rs|isal] (FILE... | --oci DIR [--ref NAME])";
@@ -109,17 +109,7 @@ fn run() -> Result<(), String> {
         Some(dir) => oci_layers(dir, args.reference.as_deref())?,
         None => args.files.clone(),
     };
-    let mut jobs = Vec::new();
-    for p in paths {
-        let size = std::fs::metadata(&p)
-            .map_err(|e| format!("{}: {e}", p.display()))?
-            .len();
-        if !is_gzip(&p).map_err(|e| format!("{}: {e}", p.display()))? {
-            eprintln!("floor: skipping {} (not gzip)", p.display());
-            continue;
-        }
-        jobs.push((p, size));
-    }
+    let mut jobs = gzip_blobs(paths, "floor")?;
     if jobs.is_empty() {
         return Err("no gzip blobs to decode".into());
     }

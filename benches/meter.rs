@@ -30,7 +30,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 mod common;
-use common::{is_gzip, oci_layers};
+use common::{gzip_blobs, oci_layers};
 
 const USAGE: &str = "usage: meter [--rounds N] [--only plain|metered] --oci DIR [--ref NAME]";
 const BUF: usize = 256 * 1024;
@@ -144,17 +144,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn run() -> Result<(), String> {
     let args = parse_args()?;
-    let mut layers = Vec::new();
-    for p in oci_layers(&args.oci, args.reference.as_deref())? {
-        let size = std::fs::metadata(&p)
-            .map_err(|e| format!("{}: {e}", p.display()))?
-            .len();
-        if !is_gzip(&p).map_err(|e| format!("{}: {e}", p.display()))? {
-            eprintln!("meter: skipping {} (not gzip)", p.display());
-            continue;
-        }
-        layers.push((p, size));
-    }
+    let layers = gzip_blobs(oci_layers(&args.oci, args.reference.as_deref())?, "meter")?;
     if layers.is_empty() {
         return Err("no gzip layers".into());
     }

@@ -1,5 +1,5 @@
 //! What the decode benches share: the layer blobs an OCI image layout lists,
-//! and whether a blob is gzip.
+//! and which of them are gzip.
 
 use std::fs::File;
 use std::io::Read;
@@ -49,9 +49,26 @@ pub fn oci_layers(dir: &Path, reference: Option<&str>) -> Result<Vec<PathBuf>, S
         .collect()
 }
 
-pub fn is_gzip(path: &Path) -> std::io::Result<bool> {
+fn is_gzip(path: &Path) -> std::io::Result<bool> {
     let mut head = [0u8; 2];
     let mut f = File::open(path)?;
     let n = f.read(&mut head)?;
     Ok(n == 2 && head == [0x1f, 0x8b])
+}
+
+/// The gzip blobs among `paths`, with their sizes; the others are skipped
+/// with a note on stderr (`who`: the bench's name).
+pub fn gzip_blobs(paths: Vec<PathBuf>, who: &str) -> Result<Vec<(PathBuf, u64)>, String> {
+    let mut blobs = Vec::new();
+    for p in paths {
+        let size = std::fs::metadata(&p)
+            .map_err(|e| format!("{}: {e}", p.display()))?
+            .len();
+        if !is_gzip(&p).map_err(|e| format!("{}: {e}", p.display()))? {
+            eprintln!("{who}: skipping {} (not gzip)", p.display());
+            continue;
+        }
+        blobs.push((p, size));
+    }
+    Ok(blobs)
 }

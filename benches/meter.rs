@@ -152,7 +152,7 @@ fn run() -> Result<(), String> {
     let mut times = vec![[Vec::new(), Vec::new()]; layers.len()];
     let mut entries = vec![0u64; layers.len()];
     for round in 0..args.rounds {
-        for (i, (path, _)) in layers.iter().enumerate() {
+        for (i, (path, size)) in layers.iter().enumerate() {
             let order = if (round + i) % 2 == 0 { [0, 1] } else { [1, 0] };
             for mode in order {
                 if args.only.is_some_and(|o| o != mode) {
@@ -164,7 +164,12 @@ fn run() -> Result<(), String> {
                     walk(path, mode == 1).map_err(|e| format!("{}: {e}", path.display()))?;
                 times[i][mode].push(t.elapsed().as_secs_f64());
                 entries[i] = n;
-                std::hint::black_box(charged);
+                if charged > *size {
+                    return Err(format!(
+                        "{}: entries charged {charged} bytes of a {size}-byte blob",
+                        path.display()
+                    ));
+                }
             }
         }
         eprintln!("round {}/{} done", round + 1, args.rounds);
@@ -181,7 +186,7 @@ fn run() -> Result<(), String> {
             .unwrap_or_default();
         println!(
             "| {}… | {:.1} | {} | {:.3} | {:.3} | {:+.1}% |",
-            &name[..name.len().min(12)],
+            name.chars().take(12).collect::<String>(),
             *size as f64 / 1e6,
             entries[i],
             median(times[i][0].clone()),
